@@ -1,0 +1,48 @@
+# The two set-up commands of a fresh clone: `make up` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP_RUN  = $(VENV)/.installed-run
+STAMP_TEST = $(VENV)/.installed-test
+
+.PHONY: up test lint typecheck pytest bench e2e clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(STAMP_RUN)
+
+## make up: create .venv if needed, install devctl, run `devctl up` (pass ARGS="--no-dev" etc.)
+up: $(STAMP_RUN)
+	$(BIN)/devctl up $(ARGS)
+
+## make test: create .venv if needed, install .[test], run ruff, mypy and pytest
+test: $(STAMP_TEST) lint typecheck pytest
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check devctl tests services
+	$(BIN)/ruff format --check devctl
+
+typecheck: $(STAMP_TEST)
+	$(BIN)/mypy
+
+pytest: $(STAMP_TEST)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench: ratios for the speed targets (prints, never fails on timing)
+bench: $(STAMP_TEST)
+	$(BIN)/python -m devctl.bench
+
+## make e2e: the scenario tests against the real docker, kind, kubectl and skaffold
+e2e: $(STAMP_TEST)
+	$(BIN)/python -m tests.scenarios.e2e_gate && DEVCTL_E2E=1 $(BIN)/pytest tests/scenarios $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,3 @@
+from devctl.cli import main
+
+main()

@@ -1,0 +1,98 @@
+"""What every command module shares: global options, config loading, consoles, error reporting."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from devctl.config import Config
+    from devctl.context import Context
+    from devctl.errors import DevctlError
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    cluster: str | None = None
+    verbose: bool = False
+    dry_run: bool = False
+
+
+def global_options(ctx: typer.Context) -> GlobalOptions:
+    root = ctx.find_root()
+    obj = root.obj
+    return obj if isinstance(obj, GlobalOptions) else GlobalOptions()
+
+
+def load_config(ctx: typer.Context, **flags: Any) -> Config:
+    """The resolved Config: defaults < [tool.devctl] < DEVCTL_* < global and command flags."""
+    from devctl import config
+
+    g = global_options(ctx)
+    merged: dict[str, Any] = {"cluster": g.cluster, "verbose": g.verbose, "dry_run": g.dry_run}
+    merged.update(flags)
+    return config.load(merged)
+
+
+def make_context(ctx: typer.Context, *, reporter: Any = None, **flags: Any) -> Context:
+    """Config plus the runner, tool adapters and reporter a workflow needs."""
+    from devctl.context import Context
+    from devctl.report import reporter_for
+
+    cfg = load_config(ctx, **flags)
+    return Context.create(cfg, reporter=reporter or reporter_for(err_console()))
+
+
+def _no_color() -> bool:
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def console() -> Console:
+    """stdout: data (tables, JSON)."""
+    from rich.console import Console
+
+    return Console(no_color=_no_color(), soft_wrap=not sys.stdout.isatty())
+
+
+def err_console() -> Console:
+    """stderr: progress and messages."""
+    from rich.console import Console
+
+    return Console(stderr=True, no_color=_no_color(), soft_wrap=not sys.stderr.isatty())
+
+
+def print_json(obj: Any) -> None:
+    """Stable, machine-readable output on stdout (never coloured)."""
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def report_error(err: DevctlError, *, verbose: bool) -> None:
+    """The one place errors become text: `ERROR: what — what to do`, then a failed tool's own words."""
+    from devctl.errors import chain, find_command_error
+
+    line = "ERROR: " + ": ".join(chain(err))
+    if err.hint:
+        line += f" — {err.hint}"
+    typer.echo(line, err=True)
+    failed = find_command_error(err)
+    if failed is not None:
+        tail = failed.output_tail()
+        if tail:
+            typer.echo("Command output:\n" + "\n".join("  " + ln for ln in tail.splitlines()), err=True)
+    if verbose:
+        import traceback
+
+        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+
+
+def exit_with(code: int) -> None:
+    if code:
+        raise typer.Exit(code)

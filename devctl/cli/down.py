@@ -1,0 +1,15 @@
+"""`devctl down` (not built yet)."""
+
+from __future__ import annotations
+
+import typer
+
+from devctl.errors import UsageError
+
+app = typer.Typer()
+
+
+@app.command()
+def down() -> None:
+    """Not built yet."""
+    raise UsageError("`devctl down` is not built yet", hint="see the README's command reference")

@@ -1,0 +1,15 @@
+"""`devctl status` (not built yet)."""
+
+from __future__ import annotations
+
+import typer
+
+from devctl.errors import UsageError
+
+app = typer.Typer()
+
+
+@app.command()
+def status() -> None:
+    """Not built yet."""
+    raise UsageError("`devctl status` is not built yet", hint="see the README's command reference")

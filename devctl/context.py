@@ -1,0 +1,42 @@
+"""What a workflow step gets: config, runner, one adapter per tool, a reporter, a cache of lookups."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from devctl.config import Config
+from devctl.report import Reporter, SilentReporter
+from devctl.runner import Runner
+from devctl.tools.docker import Docker
+from devctl.tools.kind import Kind
+from devctl.tools.kubectl import Kubectl
+from devctl.tools.skaffold import Skaffold
+
+
+@dataclass
+class Context:
+    cfg: Config
+    runner: Runner
+    reporter: Reporter
+    kind: Kind
+    docker: Docker
+    kubectl: Kubectl
+    skaffold: Skaffold
+    cache: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def create(cls, cfg: Config, *, reporter: Reporter | None = None, runner: Runner | None = None) -> Context:
+        rep = reporter or SilentReporter()
+        run = runner or Runner(verbose=cfg.verbose, dry_run=cfg.dry_run, echo=rep.info)
+        return cls(
+            cfg=cfg,
+            runner=run,
+            reporter=rep,
+            kind=Kind(run),
+            docker=Docker(run),
+            kubectl=Kubectl(run, cfg.context),
+            skaffold=Skaffold(run, cfg.context),
+        )

@@ -1,0 +1,281 @@
+"""`devctl doctor`: checks of this machine, as data (rendered as a table or JSON by the CLI).
+
+Each check says ok / warn / fail / info, what it saw and, when not ok, what to do. ``required``
+checks gate `devctl up` (ctlptl's EnsureInstalled, kind's provider validation: check before changing
+anything).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from devctl.context import Context
+from devctl.errors import DevctlError, ToolNotFound
+from devctl.ports import probe
+from devctl.tools.install import install_hint
+
+# Minimum versions and why.
+MIN_KIND = (0, 27, 0)  # kind.md §5: node images from v0.27.0 read /etc/containerd/certs.d (local registry)
+MIN_KUBECTL = (1, 31, 0)  # client within the supported skew of the 1.35 node image
+MIN_SKAFFOLD = (2, 2, 0)  # skaffold.md §1: v4beta3 (rawYaml, sync.manual) needs 2.2; see the apiVersion check
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # "ok" | "warn" | "fail" | "info"
+    detail: str
+    hint: str = ""
+    required: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    m = re.search(r"v?(\d+)\.(\d+)(?:\.(\d+))?", text)
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def _fmt(v: tuple[int, int, int]) -> str:
+    return ".".join(map(str, v))
+
+
+def _tool_check(ctx: Context, tool: str, get_version: Callable[[], str], minimum: tuple[int, int, int]) -> Check:
+    if ctx.runner.which(tool) is None:
+        return Check(tool, "fail", "not found on PATH", install_hint(tool), required=True)
+    try:
+        raw = get_version()
+    except ToolNotFound:
+        return Check(tool, "fail", "not found on PATH", install_hint(tool), required=True)
+    except DevctlError as err:
+        return Check(tool, "fail", f"`{tool}` failed to report its version: {err}", install_hint(tool), required=True)
+    version = parse_version(raw)
+    if version is None:
+        return Check(tool, "warn", f"unrecognised version {raw!r}", required=True)
+    if version < minimum:
+        return Check(
+            tool,
+            "fail",
+            f"{_fmt(version)} is older than {_fmt(minimum)}",
+            f"upgrade: {install_hint(tool)}",
+            required=True,
+        )
+    return Check(tool, "ok", _fmt(version), required=True)
+
+
+def check_docker_daemon(ctx: Context) -> Check:
+    if ctx.runner.which("docker") is None:
+        return Check("docker daemon", "fail", "docker CLI missing", install_hint("docker"), required=True)
+    try:
+        version = ctx.docker.server_version()
+    except DevctlError as err:
+        return Check("docker daemon", "fail", err.message, err.hint or "", required=True)
+    return Check("docker daemon", "ok", f"running (server {version})", required=True)
+
+
+def check_ports(ctx: Context) -> list[Check]:
+    """Each host port must be free, or held by this project's own kind node / registry."""
+    cfg = ctx.cfg
+    ours = _ports_held_by_us(ctx)
+    out = []
+    for label, port, knob in (
+        ("HTTP port", cfg.http_port, "DEVCTL_HTTP_PORT"),
+        ("HTTPS port", cfg.https_port, "DEVCTL_HTTPS_PORT"),
+        ("registry port", cfg.registry_port, "DEVCTL_REGISTRY_PORT"),
+    ):
+        name = f"{label} {port}"
+        if port in ours:
+            out.append(Check(name, "ok", f"held by this project's {ours[port]}", required=True))
+            continue
+        st = probe(port, cfg.host_ip)
+        if st.free:
+            out.append(Check(name, "ok", "free", required=True))
+        elif st.free is None:
+            out.append(Check(name, "warn", st.detail, required=True))
+        else:
+            who = st.owner or "another process"
+            out.append(
+                Check(
+                    name,
+                    "fail",
+                    f"in use by {who}",
+                    f"stop {who}, or pick another port with {knob}=<port>",
+                    required=True,
+                )
+            )
+    return out
+
+
+def _ports_held_by_us(ctx: Context) -> dict[int, str]:
+    """Host ports published by our kind node or registry container (so `doctor` after `up` is green)."""
+    held: dict[int, str] = {}
+    try:
+        for name in (f"{ctx.cfg.cluster}-control-plane", ctx.cfg.registry_name):
+            info = ctx.docker.inspect(name)
+            if not info or not info.get("State", {}).get("Running"):
+                continue
+            for bindings in (info.get("HostConfig", {}).get("PortBindings") or {}).values():
+                for b in bindings or []:
+                    if str(b.get("HostPort", "")).isdigit():
+                        held[int(b["HostPort"])] = "kind node" if name.endswith("-control-plane") else "registry"
+    except DevctlError:
+        pass
+    return held
+
+
+def check_wsl() -> Check | None:
+    from devctl.hostsfile import is_wsl
+
+    if not sys.platform.startswith("linux") or not is_wsl():
+        return None
+    return Check(
+        "WSL",
+        "warn",
+        "running under WSL: Windows browsers read C:\\Windows\\System32\\drivers\\etc\\hosts,"
+        " and WSL may regenerate /etc/hosts",
+        "use `devctl hosts add --windows` from an elevated shell",
+    )
+
+
+def mem_available_gib(meminfo: Path = Path("/proc/meminfo")) -> float | None:
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / (1024 * 1024)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+NEEDED_GIB = 4.0  # the stack's memory limits add up to under 4 GiB (README "Memory budget")
+
+
+def check_memory() -> Check:
+    avail = mem_available_gib()
+    if avail is None:
+        return Check("memory", "info", "free memory unknown on this OS (give Docker at least 6 GiB)")
+    if avail < NEEDED_GIB:
+        return Check(
+            "memory",
+            "warn",
+            f"{avail:.1f} GiB available; the stack needs about {NEEDED_GIB:.0f} GiB",
+            "close other programs or give Docker more memory",
+        )
+    return Check("memory", "ok", f"{avail:.1f} GiB available")
+
+
+def check_hosts(ctx: Context) -> Check:
+    try:
+        from devctl import hostsfile
+    except ImportError:  # pragma: no cover - the hosts module is part of devctl
+        return Check("hosts entry", "info", "hosts support unavailable")
+    try:
+        st = hostsfile.status(ctx.cfg)
+    except DevctlError as err:
+        return Check("hosts entry", "warn", err.message, err.hint or "")
+    if st.ok:
+        return Check("hosts entry", "ok", st.detail)
+    return Check("hosts entry", "warn", st.detail, "run `devctl hosts add` (or `devctl up`, which adds it)")
+
+
+def check_ingress_retired(ctx: Context) -> Check:
+    # ingress-nginx.md §1: retired March 2026, no further releases or security fixes.
+    return Check(
+        "ingress-nginx",
+        "info",
+        f"controller v{ctx.cfg.ingress_version} is the last release: ingress-nginx was retired in March "
+        "2026 (no further fixes); fine for local development",
+    )
+
+
+def check_skaffold_config(ctx: Context) -> Check | None:
+    """The installed skaffold must accept skaffold.yaml's apiVersion (skaffold.md §1)."""
+    path = ctx.cfg.path(ctx.cfg.skaffold_file)
+    if ctx.runner.which("skaffold") is None or not path.is_file():
+        return None
+    m = re.search(r"^apiVersion:\s*(skaffold/v\S+)", path.read_text(encoding="utf-8", errors="replace"), re.M)
+    if not m:
+        return Check(
+            "skaffold.yaml",
+            "fail",
+            f"{path} has no apiVersion",
+            "restore skaffold.yaml from git",
+            required=True,
+        )
+    wanted = m.group(1)
+    try:
+        newest = ctx.skaffold.config_version()
+    except DevctlError as err:
+        return Check("skaffold.yaml", "warn", f"cannot ask skaffold for its config version: {err}")
+    if _api_key(wanted) > _api_key(newest):
+        return Check(
+            "skaffold.yaml",
+            "fail",
+            f"{wanted} is newer than this skaffold accepts ({newest})",
+            f"upgrade skaffold: {install_hint('skaffold')}",
+            required=True,
+        )
+    return Check("skaffold.yaml", "ok", f"{wanted} accepted (skaffold knows up to {newest})", required=True)
+
+
+def _api_key(api: str) -> tuple[int, int, int]:
+    """skaffold/v4beta14 -> (4, 1, 14); v2 (GA) sorts after its betas."""
+    m = re.search(r"v(\d+)(?:(alpha|beta)(\d+))?", api)
+    if not m:
+        return (0, 0, 0)
+    stage = {"alpha": 0, "beta": 1, None: 2}[m.group(2)]
+    return int(m.group(1)), stage, int(m.group(3) or 0)
+
+
+def run_checks(ctx: Context) -> list[Check]:
+    checks = [
+        _tool_check(ctx, "docker", ctx.docker.client_version, (20, 10, 0)),
+        check_docker_daemon(ctx),
+        _tool_check(ctx, "kind", ctx.kind.version, MIN_KIND),
+        _tool_check(ctx, "kubectl", lambda: _kubectl_version(ctx), MIN_KUBECTL),
+        _tool_check(ctx, "skaffold", ctx.skaffold.version, MIN_SKAFFOLD),
+    ]
+    sk = check_skaffold_config(ctx)
+    if sk:
+        checks.append(sk)
+    daemon_up = checks[1].status == "ok"
+    checks.extend(check_ports(ctx) if daemon_up else _ports_without_docker(ctx))
+    checks.append(check_hosts(ctx))
+    wsl = check_wsl()
+    if wsl:
+        checks.append(wsl)
+    checks.append(check_memory())
+    checks.append(check_ingress_retired(ctx))
+    return checks
+
+
+def _ports_without_docker(ctx: Context) -> list[Check]:
+    # Without a daemon we cannot tell our own containers apart; probe plainly.
+    cfg = ctx.cfg
+    out = []
+    for label, port in (
+        ("HTTP port", cfg.http_port),
+        ("HTTPS port", cfg.https_port),
+        ("registry port", cfg.registry_port),
+    ):
+        st = probe(port, cfg.host_ip)
+        status = "ok" if st.free else "warn" if st.free is None else "fail"
+        detail = "free" if st.free else st.detail if st.free is None else f"in use by {st.owner or 'another process'}"
+        out.append(Check(f"{label} {port}", status, detail, required=True))
+    return out
+
+
+def _kubectl_version(ctx: Context) -> str:
+    # `kubectl version --client` needs no cluster; still pinned like every kubectl call.
+    return ctx.kubectl.read("version", "--client").stdout
+
+
+def failed_required(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.required and c.status == "fail"]

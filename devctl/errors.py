@@ -1,0 +1,96 @@
+"""devctl's error types and the exit codes they map to.
+
+Domain code raises these, adding context on the way up (``raise ClusterError("...") from err``);
+only the CLI edge (``devctl.cli.main``) turns them into one ``ERROR:`` line and an exit code.
+Anything that is not a ``DevctlError`` is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+# Documented in the README ("Exit codes").
+EXIT_OK = 0
+EXIT_FAILURE = 1  # an operation or a required check failed (tool error, Docker down, busy port, timeout)
+EXIT_USAGE = 2  # bad flag or configuration value, unknown name, unreadable input file
+EXIT_INTERRUPTED = 130  # Ctrl-C before anything could be cleaned up gracefully
+
+
+class DevctlError(Exception):
+    """An error the user can act on: printed as one line plus an optional hint."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(DevctlError):
+    """The user asked for something that cannot be (bad value, unknown name, unreadable input)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """A configuration value is invalid; the message names the field and where the value came from."""
+
+
+class ToolNotFound(DevctlError):
+    """An external tool devctl drives is not on PATH."""
+
+    def __init__(self, tool: str, hint: str) -> None:
+        super().__init__(f"{tool} is not installed (not found on PATH)", hint=hint)
+        self.tool = tool
+
+
+class CommandError(DevctlError):
+    """An external command exited non-zero. Carries a pasteable command line and its output."""
+
+    def __init__(self, argv: Sequence[str], exit_code: int, stdout: str = "", stderr: str = "") -> None:
+        self.argv = list(argv)
+        self.returncode = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+        super().__init__(f"command {shlex.join(self.argv)!r} failed with exit code {exit_code}")
+
+    def output_tail(self, lines: int = 15) -> str:
+        """The last lines the tool said, stderr first (where tools put their reasons)."""
+        text = self.stderr.strip() or self.stdout.strip()
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class CommandTimeout(DevctlError):
+    """An external command did not finish within its deadline."""
+
+
+class Interrupted(DevctlError):
+    exit_code = EXIT_INTERRUPTED
+
+
+def chain(err: BaseException) -> list[str]:
+    """Messages of a chain of errors (outermost first), for the one-line report at the CLI edge."""
+    out: list[str] = []
+    seen: set[int] = set()
+    cur: BaseException | None = err
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        msg = str(cur)
+        if msg and msg not in out:
+            out.append(msg)
+        cur = cur.__cause__
+    return out
+
+
+def find_command_error(err: BaseException) -> CommandError | None:
+    cur: BaseException | None = err
+    while cur is not None:
+        if isinstance(cur, CommandError):
+            return cur
+        cur = cur.__cause__
+    return None

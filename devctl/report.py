@@ -1,0 +1,164 @@
+"""Progress reporting for workflows (kind's ``cli.Status``): steps never print, they report.
+
+Three reporters: a rich spinner with ✓/✗ and durations on a terminal, plain lines when stderr is
+not a terminal (CI, pipes: no control codes), and a silent one that records events for tests.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class Reporter(Protocol):
+    def step_started(self, title: str) -> None: ...
+    def step_done(self, title: str, seconds: float, note: str = "") -> None: ...
+    def step_skipped(self, title: str, reason: str) -> None: ...
+    def step_failed(self, title: str, seconds: float, reason: str = "") -> None: ...
+    def info(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def _dur(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{seconds % 60:04.1f}s"
+
+
+@dataclass
+class SilentReporter:
+    """Records what happened; tests assert on ``events``."""
+
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _add(self, kind: str, title: str, detail: str = "") -> None:
+        with self._lock:
+            self.events.append((kind, title, detail))
+
+    def step_started(self, title: str) -> None:
+        self._add("start", title)
+
+    def step_done(self, title: str, seconds: float, note: str = "") -> None:
+        self._add("done", title, note)
+
+    def step_skipped(self, title: str, reason: str) -> None:
+        self._add("skip", title, reason)
+
+    def step_failed(self, title: str, seconds: float, reason: str = "") -> None:
+        self._add("fail", title, reason)
+
+    def info(self, message: str) -> None:
+        self._add("info", message)
+
+    def warn(self, message: str) -> None:
+        self._add("warn", message)
+
+    def close(self) -> None:
+        pass
+
+
+class PlainReporter:
+    """One line per event, no colour or cursor movement: for pipes, CI and NO_COLOR terminals."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self._lock = threading.Lock()
+
+    def _line(self, text: str) -> None:
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def step_started(self, title: str) -> None:
+        self._line(f" • {title} ...")
+
+    def step_done(self, title: str, seconds: float, note: str = "") -> None:
+        self._line(f" ✓ {title} ({_dur(seconds)})" + (f": {note}" if note else ""))
+
+    def step_skipped(self, title: str, reason: str) -> None:
+        self._line(f" ✓ {title}: {reason}")
+
+    def step_failed(self, title: str, seconds: float, reason: str = "") -> None:
+        self._line(f" ✗ {title} ({_dur(seconds)})" + (f": {reason}" if reason else ""))
+
+    def info(self, message: str) -> None:
+        self._line(message)
+
+    def warn(self, message: str) -> None:
+        self._line(f"WARNING: {message}")
+
+    def close(self) -> None:
+        pass
+
+
+class RichReporter:
+    """Spinners for running steps (several at once when steps run in parallel), ✓/✗ lines when done."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
+        self.console = console
+        self._running: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._live = Live(console=console, refresh_per_second=8, transient=True, get_renderable=self._render)
+        self._live.start()
+
+    def _render(self) -> Any:
+        import time
+
+        from rich.spinner import Spinner
+        from rich.table import Table
+
+        grid = Table.grid()
+        with self._lock:
+            items = list(self._running.items())
+        for title, started in items:
+            grid.add_row(Spinner("dots", text=f"{title} ({_dur(time.monotonic() - started)})"))
+        return grid
+
+    def step_started(self, title: str) -> None:
+        import time
+
+        with self._lock:
+            self._running[title] = time.monotonic()
+
+    def _finish(self, title: str) -> None:
+        with self._lock:
+            self._running.pop(title, None)
+
+    def step_done(self, title: str, seconds: float, note: str = "") -> None:
+        self._finish(title)
+        suffix = f": {note}" if note else ""
+        self.console.print(f" [green]✓[/] {title} [dim]({_dur(seconds)})[/]{suffix}", highlight=False)
+
+    def step_skipped(self, title: str, reason: str) -> None:
+        self._finish(title)
+        self.console.print(f" [green]✓[/] {title}: [dim]{reason}[/]", highlight=False)
+
+    def step_failed(self, title: str, seconds: float, reason: str = "") -> None:
+        self._finish(title)
+        suffix = f": {reason}" if reason else ""
+        self.console.print(f" [red]✗[/] {title} [dim]({_dur(seconds)})[/]{suffix}", highlight=False)
+
+    def info(self, message: str) -> None:
+        self.console.print(message, highlight=False, markup=False)
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"[yellow]WARNING:[/] {message}", highlight=False)
+
+    def close(self) -> None:
+        self._live.stop()
+
+
+def reporter_for(console: Console) -> Reporter:
+    """Spinners on an interactive colour terminal; plain lines otherwise (pipes, CI, NO_COLOR)."""
+    import os
+
+    if console.is_terminal and not os.environ.get("NO_COLOR") and not os.environ.get("CI"):
+        return RichReporter(console)
+    return PlainReporter(console.file)

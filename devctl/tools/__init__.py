@@ -1,0 +1,1 @@
+"""One adapter per external tool. Each builds its own command lines; nothing else does."""

@@ -1,0 +1,47 @@
+"""kind: cluster lifecycle. Facts in kind.md §2-§3 (streams, texts, exit codes)."""
+
+from __future__ import annotations
+
+from devctl.errors import CommandError
+from devctl.runner import Result, Runner
+
+# kind.md §3.1 item 1: a create against an existing cluster fails with this text (exit 1).
+ALREADY_EXISTS = "node(s) already exist for a cluster with the name"
+
+
+def is_already_exists(err: CommandError) -> bool:
+    """kind's error for a cluster that already exists (we treat it as "exists": races)."""
+    return ALREADY_EXISTS in err.stderr or ALREADY_EXISTS in err.stdout
+
+
+class Kind:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def version(self) -> str:
+        # kind.md §1: `kind version -q` prints only the semver.
+        return self.runner.output(["kind", "version", "-q"]).stdout.strip()
+
+    def get_clusters(self) -> list[str]:
+        # kind.md §3: names on stdout, "No kind clusters found." on stderr when none.
+        out = self.runner.output(["kind", "get", "clusters"]).stdout
+        return [ln.strip() for ln in out.splitlines() if ln.strip()]
+
+    def get_nodes(self, name: str) -> list[str]:
+        out = self.runner.output(["kind", "get", "nodes", "--name", name]).stdout
+        return [ln.strip() for ln in out.splitlines() if ln.strip()]
+
+    def create_cluster(
+        self, name: str, config_yaml: str, *, image: str | None = None, timeout: float | None = None
+    ) -> Result:
+        argv = ["kind", "create", "cluster", "--name", name, "--config", "-"]
+        if image:
+            argv += ["--image", image]
+        return self.runner.run(argv, input=config_yaml, timeout=timeout)
+
+    def delete_cluster(self, name: str) -> Result:
+        # kind.md §3: idempotent, like rm -f.
+        return self.runner.run(["kind", "delete", "cluster", "--name", name])
+
+    def export_kubeconfig(self, name: str) -> Result:
+        return self.runner.run(["kind", "export", "kubeconfig", "--name", name])

@@ -1,0 +1,120 @@
+"""kubectl, always pinned to the devctl cluster's context.
+
+Every call goes through ``Kubectl._argv``, which puts ``--context kind-<cluster>`` first: devctl must
+never act on the user's current context (kind.md §4; skaffold.md §4 "always pass --kube-context", #812).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from devctl.runner import Background, LineSink, Result, Runner
+
+
+class Kubectl:
+    def __init__(self, runner: Runner, context: str) -> None:
+        if not context:
+            raise ValueError("a kube context is required")
+        self.runner = runner
+        self.context = context
+
+    def _argv(self, args: Sequence[str]) -> list[str]:
+        return ["kubectl", "--context", self.context, *args]
+
+    # -- generic ---------------------------------------------------------------------------------
+
+    def read(
+        self,
+        *args: str,
+        input: str | None = None,
+        timeout: float | None = None,
+        ok_codes: Sequence[int] = (0,),
+    ) -> Result:
+        return self.runner.output(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
+
+    def change(
+        self,
+        *args: str,
+        input: str | None = None,
+        timeout: float | None = None,
+        ok_codes: Sequence[int] = (0,),
+    ) -> Result:
+        return self.runner.run(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
+
+    def stream(self, *args: str, on_stdout: LineSink, on_stderr: LineSink) -> Background:
+        return self.runner.start(self._argv(args), on_stdout=on_stdout, on_stderr=on_stderr)
+
+    def argv(self, *args: str) -> list[str]:
+        """The full command line for ``args`` (for messages that tell the user what to run)."""
+        return self._argv(args)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def get_json(
+        self,
+        resource: str,
+        name: str | None = None,
+        *,
+        namespace: str | None = None,
+        selector: str | None = None,
+        all_namespaces: bool = False,
+        timeout: float | None = None,
+    ) -> dict[str, Any] | None:
+        """The object (or List) as JSON; None when a named object does not exist."""
+        args = ["get", resource]
+        if name:
+            args.append(name)
+        if namespace:
+            args += ["-n", namespace]
+        if all_namespaces:
+            args.append("-A")
+        if selector:
+            args += ["-l", selector]
+        args += ["-o", "json"]
+        if name:
+            args.append("--ignore-not-found")
+        res = self.read(*args, timeout=timeout)
+        if not res.stdout.strip():
+            return None
+        data: dict[str, Any] = json.loads(res.stdout)
+        return data
+
+    def jsonpath(
+        self,
+        resource: str,
+        name: str,
+        path: str,
+        *,
+        namespace: str | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        args = ["get", resource, name]
+        if namespace:
+            args += ["-n", namespace]
+        args += ["-o", f"jsonpath={path}"]
+        return self.read(*args, timeout=timeout).stdout
+
+    def server_reachable(self, timeout: float = 10.0) -> bool:
+        res = self.read("get", "--raw", "/readyz", timeout=timeout, ok_codes=range(256))
+        return res.exit_code == 0 and res.stdout.strip() == "ok"
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    def apply(self, manifest: str, *, server_dry_run: bool = False, timeout: float | None = None) -> Result:
+        """Apply YAML given as text (``-f -``)."""
+        args = ["apply", "-f", "-"]
+        if server_dry_run:
+            args.append("--dry-run=server")
+            return self.read(*args, input=manifest, timeout=timeout)
+        return self.change(*args, input=manifest, timeout=timeout)
+
+    def apply_file(self, path: str, *, timeout: float | None = None) -> Result:
+        return self.change("apply", "-f", path, timeout=timeout)
+
+    def delete(self, resource: str, name: str, *, namespace: str | None = None) -> Result:
+        args = ["delete", resource, name, "--ignore-not-found"]
+        if namespace:
+            args += ["-n", namespace]
+        return self.change(*args)

@@ -1,0 +1,54 @@
+"""skaffold, always pinned with --kube-context kind-<cluster> (skaffold.md §2, §4; #812)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from devctl.runner import Background, LineSink, Result, Runner
+
+
+def scrubbed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment without inherited SKAFFOLD_* variables (skaffold.md §2: every flag has one)."""
+    src = os.environ if env is None else env
+    return {k: v for k, v in src.items() if not k.startswith("SKAFFOLD_")}
+
+
+class Skaffold:
+    def __init__(self, runner: Runner, context: str, *, global_config: str | None = None) -> None:
+        if not context:
+            raise ValueError("a kube context is required")
+        self.runner = runner
+        self.context = context
+        self.global_config = global_config
+
+    def _argv(self, command: str, args: Sequence[str]) -> list[str]:
+        argv = ["skaffold", command, "--kube-context", self.context]
+        if self.global_config:
+            argv += ["-c", self.global_config]
+        return [*argv, *args]
+
+    def version(self) -> str:
+        # `skaffold version` has no cluster flags; it never talks to a cluster.
+        return self.runner.output(["skaffold", "version"], env=scrubbed_env()).stdout.strip()
+
+    def config_version(self) -> str:
+        """The newest apiVersion this binary accepts (skaffold.md §1)."""
+        res = self.runner.output(["skaffold", "version", "-o", "{{.ConfigVersion}}"], env=scrubbed_env())
+        return res.stdout.strip()
+
+    def argv(self, command: str, *args: str) -> list[str]:
+        return self._argv(command, args)
+
+    def read(self, command: str, *args: str, timeout: float | None = None) -> Result:
+        return self.runner.output(self._argv(command, args), env=scrubbed_env(), timeout=timeout)
+
+    def change(self, command: str, *args: str, timeout: float | None = None) -> Result:
+        return self.runner.run(self._argv(command, args), env=scrubbed_env(), timeout=timeout)
+
+    def start(
+        self, command: str, *args: str, on_stdout: LineSink, on_stderr: LineSink, cwd: str | None = None
+    ) -> Background:
+        return self.runner.start(
+            self._argv(command, args), on_stdout=on_stdout, on_stderr=on_stderr, env=scrubbed_env(), cwd=cwd
+        )

@@ -1,0 +1,1 @@
+"""Shared machinery of the fake kind/kubectl/docker/skaffold executables."""

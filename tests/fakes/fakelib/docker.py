@@ -1,0 +1,365 @@
+"""Fake `docker` CLI: the subset devctl and the fake kind use, with the real texts and exit codes.
+
+Facts: kind.md §2 (daemon-down text), §4 (labels, states, `docker ps` probe), §6 (registry commands:
+`docker inspect -f`, `docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name …`,
+`docker network connect`, `docker exec -i … cp /dev/stdin …`). Error texts not in the reference are the
+Docker CLI's own (general knowledge, docker/cli `cli/command/container`): marked "general knowledge".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import sys
+import time
+from typing import Any
+
+from fakelib import state
+
+# kind.md §2: the docker CLI's text when the daemon is down.
+DAEMON_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+
+
+def err(msg: str, code: int = 1) -> int:
+    sys.stderr.write(msg + "\n")
+    return code
+
+
+def _lookup(obj: Any, path: str) -> Any:
+    cur = obj
+    for part in [p for p in path.split(".") if p]:
+        if isinstance(cur, dict):
+            cur = cur.get(part)
+        else:
+            return None
+    return cur
+
+
+def render_template(fmt: str, obj: dict[str, Any]) -> str:
+    """The few Go template forms devctl uses: {{.A.B}}, {{json .A.B}}, {{.Label "k"}}."""
+
+    def repl(m: re.Match[str]) -> str:
+        expr = m.group(1).strip()
+        lm = re.fullmatch(r'\.Label\s+"([^"]+)"', expr)
+        if lm:
+            return str(obj.get("Labels", {}).get(lm.group(1), ""))
+        if expr.startswith("json "):
+            return json.dumps(_lookup(obj, expr[5:].strip()))
+        val = _lookup(obj, expr)
+        if val is None:
+            return "<no value>"
+        if isinstance(val, bool):
+            return "true" if val else "false"
+        if isinstance(val, (dict, list)):
+            return json.dumps(val)
+        return str(val)
+
+    out = re.sub(r"\{\{(.*?)\}\}", repl, fmt)
+    return out.replace("\\t", "\t")
+
+
+def inspect_view(name: str, c: dict[str, Any]) -> dict[str, Any]:
+    running = c["state"] == "running"
+    return {
+        "Id": c["id"],
+        "Name": "/" + name,
+        "State": {"Status": c["state"], "Running": running},
+        "Config": {"Image": c["image"], "Labels": c.get("labels", {})},
+        "HostConfig": {"RestartPolicy": {"Name": c.get("restart", "no")}, "PortBindings": c.get("ports", {})},
+        "NetworkSettings": {"Networks": {n: {"NetworkID": n} for n in c.get("networks", [])}},
+    }
+
+
+def ps_view(name: str, c: dict[str, Any]) -> dict[str, Any]:
+    return {"Names": name, "State": c["state"], "Image": c["image"], "Labels": c.get("labels", {}),
+            "ID": c["id"][:12]}
+
+
+def port_in_use(addr: str, port: int) -> bool:
+    """Really try to bind, as dockerd's port publishing would (a held port makes docker run fail)."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr or "0.0.0.0", port))
+    except OSError:
+        return True
+    finally:
+        s.close()
+    return False
+
+
+def new_container(image: str, labels: dict[str, str], networks: list[str], restart: str,
+                  ports: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"{abs(hash((image, time.time()))):064x}"[:64], "image": image, "state": "running",
+            "labels": labels, "networks": networks, "restart": restart, "ports": ports, "files": {}}
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        return err("Usage:  docker [OPTIONS] COMMAND")
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "version":
+        # The client answers without a daemon; with a --format of .Client.* only the client part is used.
+        fmt = _opt(rest, "--format", "-f")
+        if fmt and ".Server" not in fmt:
+            return _print(render_template(fmt, {"Client": {"Version": "28.2.2"}}))
+        if state.read()["docker"]["daemon"] != "up":
+            return err(DAEMON_DOWN)
+        return _print("Docker version 28.2.2, build e6534b4" if not fmt else
+                      render_template(fmt, {"Client": {"Version": "28.2.2"}, "Server": {"Version": "28.2.2"}}))
+    if cmd == "-v" or cmd == "--version":
+        return _print("Docker version 28.2.2, build e6534b4")  # kind.md §2: provider detection reads this
+    if state.read()["docker"]["daemon"] != "up":
+        return err(DAEMON_DOWN)
+    handler = {
+        "info": _info, "inspect": _inspect, "ps": _ps, "run": _run, "start": _start, "stop": _stop,
+        "rm": _rm, "network": _network, "exec": _exec,
+    }.get(cmd)
+    if handler is None:
+        return err(f"docker: unknown command: docker {cmd}\n\nRun 'docker --help' for more information")
+    return handler(rest)
+
+
+def _print(text: str) -> int:
+    sys.stdout.write(text + ("\n" if text and not text.endswith("\n") else ""))
+    return 0
+
+
+def _opt(args: list[str], *names: str) -> str | None:
+    for i, a in enumerate(args):
+        for n in names:
+            if a == n and i + 1 < len(args):
+                return args[i + 1]
+            if a.startswith(n + "="):
+                return a.split("=", 1)[1]
+    return None
+
+
+def _info(args: list[str]) -> int:
+    fmt = _opt(args, "--format", "-f")
+    info = {"ServerVersion": "28.2.2", "OperatingSystem": "Fake Linux", "MemTotal": 8 * 1024**3, "NCPU": 2}
+    if fmt:
+        return _print(render_template(fmt, info))
+    return _print(json.dumps(info))
+
+
+def _inspect(args: list[str]) -> int:
+    fmt = _opt(args, "--format", "-f")
+    names = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in
+                                                                        ("--format", "-f", "--type"))]
+    containers = state.read()["docker"]["containers"]
+    out, missing = [], []
+    for n in names:
+        c = containers.get(n)
+        if c is None:
+            missing.append(n)
+        else:
+            out.append(inspect_view(n, c))
+    if fmt:
+        for o in out:
+            sys.stdout.write(render_template(fmt.lstrip("="), o) + "\n")
+    else:
+        sys.stdout.write(json.dumps(out, indent=4) + "\n")
+    for n in missing:
+        sys.stderr.write(f"Error: No such container: {n}\n")  # general knowledge (docker/cli inspect)
+    return 1 if missing else 0
+
+
+def _ps(args: list[str]) -> int:
+    show_all = "-a" in args or "--all" in args
+    filters = [args[i + 1] for i, a in enumerate(args) if a == "--filter" and i + 1 < len(args)]
+    fmt = _opt(args, "--format")
+    rows = []
+    for name, c in sorted(state.read()["docker"]["containers"].items()):
+        if not show_all and c["state"] != "running":
+            continue
+        ok = True
+        for f in filters:
+            key, _, val = f.partition("=")
+            if key == "label":
+                lk, _, lv = val.partition("=")
+                labels = c.get("labels", {})
+                ok = ok and lk in labels and (not lv or labels[lk] == lv)
+            elif key == "name":
+                ok = ok and val in name
+        if ok:
+            rows.append(ps_view(name, c))
+    for r in rows:
+        sys.stdout.write((render_template(fmt, r) if fmt else f"{r['ID']}   {r['Image']}   {r['Names']}") + "\n")
+    return 0
+
+
+def _run(args: list[str]) -> int:
+    name, image, restart, networks = None, None, "no", ["bridge"]
+    labels: dict[str, str] = {}
+    publish: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        val = args[i + 1] if i + 1 < len(args) else ""
+        if a in ("-d", "--detach", "--rm", "-i", "-t", "--privileged"):
+            i += 1
+            continue
+        if a.startswith("--restart="):
+            restart = a.split("=", 1)[1]
+        elif a.startswith("--name="):
+            name = a.split("=", 1)[1]
+        elif a.startswith("--network="):
+            networks = [a.split("=", 1)[1]]
+        elif a.startswith("--publish=") or a.startswith("-p="):
+            publish.append(a.split("=", 1)[1])
+        elif a in ("--restart", "--name", "--network", "-p", "--publish", "--label", "-l", "-e", "--env", "-v"):
+            if a == "--restart":
+                restart = val
+            elif a == "--name":
+                name = val
+            elif a == "--network":
+                networks = [val]
+            elif a in ("-p", "--publish"):
+                publish.append(val)
+            elif a in ("--label", "-l"):
+                k, _, v = val.partition("=")
+                labels[k] = v
+            i += 2
+            continue
+        elif a.startswith("-"):
+            pass
+        else:
+            image = a
+            break
+        i += 1
+    if not image:
+        return err('"docker run" requires at least 1 argument.', 125)
+    with state.txn() as s:
+        containers = s["docker"]["containers"]
+        name = name or f"fake_{len(containers)}"
+        if name in containers:
+            # general knowledge (docker/cli): name conflict, exit 125
+            sys.stderr.write(
+                f'docker: Error response from daemon: Conflict. The container name "/{name}" is already in use by '
+                f'container "{containers[name]["id"]}". You have to remove (or rename) that container to be able to '
+                "reuse that name.\n")
+            return 125
+        ports: dict[str, Any] = {}
+        for p in publish:
+            parts = p.split(":")
+            addr, host, cport = [*parts, "", ""][:3] if len(parts) == 3 else ("", parts[0], parts[-1])
+            if host and port_in_use(addr, int(host)):
+                # kind.md §8: "Bind for 0.0.0.0:80 failed: port is already allocated"
+                sys.stderr.write(
+                    f"docker: Error response from daemon: driver failed programming external connectivity on endpoint "
+                    f"{name}: Bind for {addr or '0.0.0.0'}:{host} failed: port is already allocated.\n")
+                return 125
+            ports[cport] = [{"HostIp": addr, "HostPort": host}]
+        containers[name] = new_container(image, labels, networks, restart, ports)
+        sys.stdout.write(containers[name]["id"] + "\n")
+    return 0
+
+
+def _start(args: list[str]) -> int:
+    names = [a for a in args if not a.startswith("-")]
+    code = 0
+    with state.txn() as s:
+        for n in names:
+            c = s["docker"]["containers"].get(n)
+            if c is None:
+                sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
+                code = 1
+                continue
+            c["state"] = "running"
+            sys.stdout.write(n + "\n")
+    if code:
+        sys.stderr.write("Error: failed to start containers: " + " ".join(names) + "\n")
+    return code
+
+
+def _stop(args: list[str]) -> int:
+    names = [a for a in args if not a.startswith("-")]
+    with state.txn() as s:
+        for n in names:
+            c = s["docker"]["containers"].get(n)
+            if c is not None:
+                c["state"] = "exited"
+                sys.stdout.write(n + "\n")
+    return 0
+
+
+def _rm(args: list[str]) -> int:
+    force = "-f" in args or "--force" in args
+    names = [a for a in args if not a.startswith("-")]
+    code = 0
+    with state.txn() as s:
+        for n in names:
+            c = s["docker"]["containers"].get(n)
+            if c is None:
+                sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
+                code = 1
+                continue
+            if c["state"] == "running" and not force:
+                sys.stderr.write(f"Error response from daemon: cannot remove container \"/{n}\": container is "
+                                 "running: stop the container before removing or force remove\n")
+                code = 1
+                continue
+            del s["docker"]["containers"][n]
+            sys.stdout.write(n + "\n")
+    return code
+
+
+def _network(args: list[str]) -> int:
+    if not args:
+        return err("Usage:  docker network COMMAND")
+    sub, rest = args[0], [a for a in args[1:] if not a.startswith("-")]
+    with state.txn() as s:
+        nets = s["docker"]["networks"]
+        if sub == "create":
+            if rest[0] not in nets:
+                nets.append(rest[0])
+            return 0
+        if sub == "connect":
+            net, cname = rest[0], rest[1]
+            c = s["docker"]["containers"].get(cname)
+            if net not in nets:
+                return err(f"Error response from daemon: network {net} not found")
+            if c is None:
+                return err(f"Error response from daemon: No such container: {cname}")
+            if net in c["networks"]:
+                # kind.md §6 step 4: "connecting twice is an error, hence the check"
+                return err(f"Error response from daemon: endpoint with name {cname} already exists in network {net}")
+            c["networks"].append(net)
+            return 0
+        if sub == "ls":
+            for n in nets:
+                sys.stdout.write(n + "\n")
+            return 0
+    return err(f"docker: unknown network command {sub}")
+
+
+def _exec(args: list[str]) -> int:
+    interactive = False
+    while args and args[0].startswith("-"):
+        interactive = interactive or args[0] in ("-i", "--interactive")
+        args = args[1:]
+    cname, cmd = args[0], args[1:]
+    data = sys.stdin.read() if interactive else ""
+    with state.txn() as s:
+        c = s["docker"]["containers"].get(cname)
+        if c is None:
+            return err(f"Error response from daemon: No such container: {cname}")
+        if c["state"] != "running":
+            return err(f"Error response from daemon: container {c['id']} is not running")
+        files = c.setdefault("files", {})
+        if cmd[:2] == ["mkdir", "-p"]:
+            for d in cmd[2:]:
+                files.setdefault(d.rstrip("/") + "/", "")
+            return 0
+        if cmd[:2] == ["cp", "/dev/stdin"]:
+            files[cmd[2]] = data
+            return 0
+        if cmd[:1] == ["cat"]:
+            if cmd[1] not in files:
+                return err(f"cat: {cmd[1]}: No such file or directory")
+            sys.stdout.write(files[cmd[1]])
+            return 0
+    return err(f"OCI runtime exec failed: exec: \"{cmd[0]}\": executable file not found in $PATH", 126)

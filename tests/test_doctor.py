@@ -1,0 +1,103 @@
+"""`devctl doctor`: every check with a fix hint; exit 1 when a required check fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeWorld, run_cli
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+@pytest.fixture
+def free_ports(monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, int]:
+    ports = (_free_port(), _free_port(), _free_port())
+    monkeypatch.setenv("DEVCTL_HTTP_PORT", str(ports[0]))
+    monkeypatch.setenv("DEVCTL_HTTPS_PORT", str(ports[1]))
+    monkeypatch.setenv("DEVCTL_REGISTRY_PORT", str(ports[2]))
+    return ports
+
+
+def checks_by_name(stdout: str) -> dict[str, dict[str, object]]:
+    data = json.loads(stdout)
+    return {c["name"]: c for c in data["checks"]}
+
+
+def test_all_green_with_every_tool_present(fake_tools: FakeWorld, free_ports: tuple[int, int, int],
+                                           repo_cwd: Path) -> None:
+    res = run_cli("doctor", "--json")
+    checks = checks_by_name(res.stdout)
+    assert res.exit_code == 0, res.stdout
+    for tool in ("docker", "docker daemon", "kind", "kubectl", "skaffold"):
+        assert checks[tool]["status"] == "ok"
+    assert checks["kind"]["detail"] == "0.31.0"
+    assert checks["ingress-nginx"]["status"] == "info" and "retired" in str(checks["ingress-nginx"]["detail"])
+
+
+def test_docker_daemon_down_is_named_and_fails(fake_tools: FakeWorld, free_ports: tuple[int, int, int]) -> None:
+    fake_tools.docker_down()
+    res = run_cli("doctor", "--json")
+    assert res.exit_code == 1
+    daemon = checks_by_name(res.stdout)["docker daemon"]
+    assert daemon["status"] == "fail"
+    assert "Cannot connect to the Docker daemon" in str(daemon["detail"])
+    assert "start Docker" in str(daemon["hint"])
+
+
+def test_missing_tools_are_each_named_with_an_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_ports: tuple[int, int, int]
+) -> None:
+    # A machine like this one: a docker CLI whose daemon is absent, no kind, no skaffold.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    res = run_cli("doctor", "--json")
+    assert res.exit_code == 1
+    checks = checks_by_name(res.stdout)
+    for tool in ("docker", "kind", "kubectl", "skaffold"):
+        assert checks[tool]["status"] == "fail"
+        assert checks[tool]["detail"] == "not found on PATH"
+        assert checks[tool]["hint"]
+    assert checks["docker daemon"]["status"] == "fail"
+    assert "Traceback" not in res.output
+
+
+def test_table_output_has_no_traceback_and_says_how_many_failed(
+    fake_tools: FakeWorld, free_ports: tuple[int, int, int]
+) -> None:
+    fake_tools.docker_down()
+    res = run_cli("doctor")
+    assert res.exit_code == 1
+    assert "required check(s) failed" in res.stdout
+
+
+def test_a_busy_port_names_the_port_the_holder_and_the_knob(
+    fake_tools: FakeWorld, free_ports: tuple[int, int, int]
+) -> None:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", free_ports[0]))
+    holder.listen()
+    try:
+        res = run_cli("doctor", "--json")
+    finally:
+        holder.close()
+    check = checks_by_name(res.stdout)[f"HTTP port {free_ports[0]}"]
+    assert res.exit_code == 1
+    assert check["status"] == "fail"
+    assert f"(pid {os.getpid()})" in str(check["detail"])  # this very test process holds it; /proc names it
+    assert "DEVCTL_HTTP_PORT" in str(check["hint"])
+
+
+def test_doctor_pins_every_kubectl_call(fake_tools: FakeWorld, free_ports: tuple[int, int, int]) -> None:
+    fake_tools.add_foreign_context("prod", current=True)
+    run_cli("doctor", "--json")
+    assert fake_tools.assert_pinned() > 0
