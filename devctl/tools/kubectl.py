@@ -110,6 +110,13 @@ class Kubectl:
             return self.read(*args, input=manifest, timeout=timeout)
         return self.change(*args, input=manifest, timeout=timeout)
 
+    def create(self, manifest: str) -> Result:
+        """``kubectl create -f -``: fails if the object exists; stores no last-applied annotation."""
+        return self.change("create", "-f", "-", input=manifest)
+
+    def replace(self, manifest: str) -> Result:
+        return self.change("replace", "-f", "-", input=manifest)
+
     def apply_file(self, path: str, *, timeout: float | None = None) -> Result:
         return self.change("apply", "-f", path, timeout=timeout)
 

@@ -112,7 +112,8 @@ def run(a: Args) -> int:
     ctx = resolve_context(a)
     require_reachable(ctx)
     handler = {"get": get, "apply": apply, "create": create, "delete": delete, "rollout": rollout,
-               "logs": logs, "cluster-info": cluster_info, "wait": wait, "label": label}.get(verb)
+               "logs": logs, "cluster-info": cluster_info, "wait": wait, "label": label,
+               "replace": replace}.get(verb)
     if handler is None:
         raise Fail(f'error: unknown command "{verb}" for "kubectl"')
     return handler(a, ctx)
@@ -355,13 +356,15 @@ def apply(a: Args, ctx: str) -> int:
                 prev = objs.get(k)
                 new_md["creationTimestamp"] = (prev or {}).get("metadata", {}).get("creationTimestamp") or co._now()
                 ann = new_md.setdefault("annotations", {})
+                # kubectl apply records what it applied, as given (stringData included, in plain text).
+                ann["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(doc, sort_keys=True)
                 if prev is not None and verb == "unchanged":
                     ann["fake/applied-at"] = prev["metadata"].get("annotations", {}).get("fake/applied-at", time.time())
                 else:
                     ann["fake/applied-at"] = time.time()
                 if "status" in (prev or {}) and verb == "unchanged":
                     new["status"] = prev["status"]  # type: ignore[index]
-                objs[k] = new
+                objs[k] = store_form(new)
                 sims.on_applied(objs, new)
         sys.stdout.write(f"{co.display(new)} {verb}{suffix}\n")
     return code
@@ -372,13 +375,58 @@ def _spec(o: dict[str, Any]) -> str:
     md = dict(c.get("metadata", {}))
     for volatile in ("creationTimestamp", "uid", "resourceVersion"):
         md.pop(volatile, None)
-    ann = {k: v for k, v in (md.get("annotations") or {}).items() if not k.startswith("fake/")}
+    ann = {k: v for k, v in (md.get("annotations") or {}).items()
+           if not k.startswith("fake/") and k != "kubectl.kubernetes.io/last-applied-configuration"}
     md["annotations"] = ann
     c["metadata"] = md
     return json.dumps(c, sort_keys=True)
 
 
+def store_form(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the API server stores: a Secret's write-only stringData is merged into base64 data."""
+    if doc.get("kind") == "Secret" and doc.get("stringData"):
+        import base64
+
+        data = dict(doc.get("data") or {})
+        for k, v in doc.pop("stringData").items():
+            data[k] = base64.b64encode(str(v).encode()).decode()
+        doc["data"] = data
+    return doc
+
+
+def create_or_replace_from_file(a: Args, ctx: str, replace: bool) -> int:
+    docs, label = load_docs(a)
+    for doc in docs:
+        kind, md = doc["kind"], doc["metadata"]
+        ns = "" if kind in co.CLUSTER_SCOPED else md.get("namespace") or a.get("-n", "default") or "default"
+        k = co.key(kind, ns, md["name"])
+        group = GROUPS.get(kind, "")
+        res = co.plural(kind) + (f".{group}" if group else "")
+        with state.txn() as s:
+            objs = co.store(s, ctx)["objects"]
+            if replace and k not in objs:
+                raise Fail(f'Error from server (NotFound): error when replacing "{label}": {res} "{md["name"]}" '
+                           "not found")
+            if not replace and k in objs:
+                raise Fail(f'Error from server (AlreadyExists): error when creating "{label}": {res} '
+                           f'"{md["name"]}" already exists')
+            new = store_form(json.loads(json.dumps(doc)))
+            new["metadata"]["creationTimestamp"] = (objs.get(k) or {}).get("metadata", {}).get(
+                "creationTimestamp") or co._now()
+            if ns:
+                new["metadata"]["namespace"] = ns
+            objs[k] = new
+        sys.stdout.write(f"{co.display(new)} {'replaced' if replace else 'created'}\n")
+    return 0
+
+
+def replace(a: Args, ctx: str) -> int:
+    return create_or_replace_from_file(a, ctx, replace=True)
+
+
 def create(a: Args, ctx: str) -> int:
+    if a.get("-f"):
+        return create_or_replace_from_file(a, ctx, replace=False)
     what = a.pos[1] if len(a.pos) > 1 else ""
     if what == "namespace":
         doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": a.pos[2]}}
