@@ -275,10 +275,12 @@ def load(
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Config:
     """Merge defaults < [tool.devctl] < DEVCTL_* < flags, validate each value once, return the Config.
 
-    ``flags`` maps field names to values; a value of None means "flag not given".
+    ``flags`` maps field names to values; a value of None means "flag not given". ``flag_names`` names
+    the option a field came from where it differs from ``--field-name`` (``host_ip`` is ``--ip``).
     """
     env = os.environ if env is None else env
     root = find_repo_root(cwd)
@@ -307,7 +309,8 @@ def load(
             continue
         if name not in SETTABLE:
             raise ConfigError(f"unknown setting {name!r}")
-        values[name] = _validate(name, raw, "--" + name.replace("_", "-"))
+        flag = (flag_names or {}).get(name) or "--" + name.replace("_", "-")
+        values[name] = _validate(name, raw, flag)
 
     cfg = Config(**values)
     _check_combination(cfg)

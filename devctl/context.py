@@ -30,7 +30,7 @@ class Context:
     @classmethod
     def create(cls, cfg: Config, *, reporter: Reporter | None = None, runner: Runner | None = None) -> Context:
         rep = reporter or SilentReporter()
-        run = runner or Runner(verbose=cfg.verbose, dry_run=cfg.dry_run, echo=rep.info)
+        run = runner or Runner(verbose=cfg.verbose, dry_run=cfg.dry_run, echo=rep.info, pause=rep.pause)
         return cls(
             cfg=cfg,
             runner=run,

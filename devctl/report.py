@@ -6,9 +6,12 @@ not a terminal (CI, pipes: no control codes), and a silent one that records even
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -22,6 +25,10 @@ class Reporter(Protocol):
     def step_failed(self, title: str, seconds: float, reason: str = "") -> None: ...
     def info(self, message: str) -> None: ...
     def warn(self, message: str) -> None: ...
+    def pause(self) -> AbstractContextManager[None]:
+        """Stop drawing while a child owns the terminal (a sudo password prompt)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -58,6 +65,9 @@ class SilentReporter:
     def warn(self, message: str) -> None:
         self._add("warn", message)
 
+    def pause(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
     def close(self) -> None:
         pass
 
@@ -91,6 +101,9 @@ class PlainReporter:
 
     def warn(self, message: str) -> None:
         self._line(f"WARNING: {message}")
+
+    def pause(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         pass
@@ -150,6 +163,17 @@ class RichReporter:
 
     def warn(self, message: str) -> None:
         self.console.print(f"[yellow]WARNING:[/] {message}", highlight=False)
+
+    @contextlib.contextmanager
+    def _paused(self) -> Iterator[None]:
+        self._live.stop()
+        try:
+            yield
+        finally:
+            self._live.start()
+
+    def pause(self) -> AbstractContextManager[None]:
+        return self._paused()
 
     def close(self) -> None:
         self._live.stop()

@@ -16,6 +16,7 @@ import shutil
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,8 @@ class Runner:
     install_hints: Mapping[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     planned: list[list[str]] = field(default_factory=list)  # state-changing commands skipped by --dry-run
+    # Wraps a foreground run, so progress drawing stops while a sudo prompt owns the terminal.
+    pause: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
 
     # -- lookup ----------------------------------------------------------------------------------
 
@@ -110,10 +113,11 @@ class Runner:
 
         exe = self.require(argv[0])
         self._trace(argv)
-        try:
-            sh.Command(exe)(*argv[1:], _fg=True, _env=self._env(None))
-        except sh.ErrorReturnCode as err:
-            return int(err.exit_code)
+        with self.pause():
+            try:
+                sh.Command(exe)(*argv[1:], _fg=True, _env=self._env(None))
+            except sh.ErrorReturnCode as err:
+                return int(err.exit_code)
         return 0
 
     def start(

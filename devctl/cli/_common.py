@@ -31,6 +31,10 @@ def global_options(ctx: typer.Context) -> GlobalOptions:
     return obj if isinstance(obj, GlobalOptions) else GlobalOptions()
 
 
+# Options whose name differs from the config field they set (for error messages).
+FLAG_NAMES = {"host_ip": "--ip", "skaffold_profile": "--profile", "manifests_dir": "--manifests"}
+
+
 def load_config(ctx: typer.Context, **flags: Any) -> Config:
     """The resolved Config: defaults < [tool.devctl] < DEVCTL_* < global and command flags."""
     from devctl import config
@@ -38,7 +42,7 @@ def load_config(ctx: typer.Context, **flags: Any) -> Config:
     g = global_options(ctx)
     merged: dict[str, Any] = {"cluster": g.cluster, "verbose": g.verbose, "dry_run": g.dry_run}
     merged.update(flags)
-    return config.load(merged)
+    return config.load(merged, flag_names=FLAG_NAMES)
 
 
 def make_context(ctx: typer.Context, *, reporter: Any = None, **flags: Any) -> Context:
