@@ -18,8 +18,17 @@ from devctl.errors import UsageError
 from devctl.routing_manifests import Backend, Ingress, IngressPath, IngressRule, load_ingresses
 
 __all__ = [  # the loading model is re-exported so callers need one import
-    "Backend", "HostRoutes", "Ingress", "IngressPath", "IngressRule", "Location", "Match",
-    "build_routes", "load_ingresses", "match", "normalize",
+    "Backend",
+    "HostRoutes",
+    "Ingress",
+    "IngressPath",
+    "IngressRule",
+    "Location",
+    "Match",
+    "build_routes",
+    "load_ingresses",
+    "match",
+    "normalize",
 ]
 
 PREFIX, EXACT = "Prefix", "Exact"

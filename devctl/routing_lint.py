@@ -120,12 +120,17 @@ def _shadowed(hr: HostRoutes) -> list[LintWarning]:
         if first is None or any(p is None for p in proofs):
             continue
         later, (earlier, cover) = hr.locations[indexes[0]], first
-        out.append(LintWarning(
-            hr.host, "shadowed", later.ingress_path, later.ingress,
-            f"{hr.host}: rule #{later.index} {later.path!r} ({later.backend}, {later.ingress}) can never "
-            f"match: #{earlier.index} {earlier.path!r} ({earlier.backend}) is tried first and matches "
-            f"every path starting with {cover!r}",
-        ))
+        out.append(
+            LintWarning(
+                hr.host,
+                "shadowed",
+                later.ingress_path,
+                later.ingress,
+                f"{hr.host}: rule #{later.index} {later.path!r} ({later.backend}, {later.ingress}) can never "
+                f"match: #{earlier.index} {earlier.path!r} ({earlier.backend}) is tried first and matches "
+                f"every path starting with {cover!r}",
+            )
+        )
     return out
 
 
@@ -153,7 +158,10 @@ def _api_fallthrough(hr: HostRoutes) -> list[LintWarning]:
             by_catch_all.setdefault(hit, []).append(witness)
     return [
         LintWarning(
-            hr.host, "api-fallthrough", loc.path, loc.ingress,
+            hr.host,
+            "api-fallthrough",
+            loc.path,
+            loc.ingress,
             f"{hr.host}: API paths that match no API rule fall through to {loc.backend} via catch-all "
             f"#{loc.index} {loc.path!r} instead of a 404, e.g. {', '.join(witnesses)}",
         )
@@ -172,12 +180,21 @@ def _admission(hr: HostRoutes) -> list[LintWarning]:
         if loc.declared_type is None:
             why = "has no pathType; the API server rejects it (pathType must be specified)"
         elif loc.declared_type in ("Exact", "Prefix") and not _STRICT_PATH.match(loc.ingress_path):
-            why = (f"uses pathType {loc.declared_type} with characters ingress-nginx's admission webhook "
-                   "rejects (strict-validate-path-type); regex paths need ImplementationSpecific")
+            why = (
+                f"uses pathType {loc.declared_type} with characters ingress-nginx's admission webhook "
+                "rejects (strict-validate-path-type); regex paths need ImplementationSpecific"
+            )
         else:
             continue
-        out.append(LintWarning(hr.host, "admission", loc.ingress_path, loc.ingress,
-                               f"{hr.host}: path {loc.ingress_path!r} of {loc.ingress} {why}"))
+        out.append(
+            LintWarning(
+                hr.host,
+                "admission",
+                loc.ingress_path,
+                loc.ingress,
+                f"{hr.host}: path {loc.ingress_path!r} of {loc.ingress} {why}",
+            )
+        )
     return out
 
 
@@ -230,7 +247,7 @@ class _Sampler:
         if c in ("?", "*", "+"):
             self.i += 1
             times = 1 if c == "+" or self.optional_in else 0
-        elif c == "{" and (m := re.match(r"\{(\d+)(,(\d*))?\}", self.p[self.i:])):
+        elif c == "{" and (m := re.match(r"\{(\d+)(,(\d*))?\}", self.p[self.i :])):
             self.i += m.end()
             low = int(m.group(1))
             times = low if low or not self.optional_in or m.group(3) == "0" else 1
@@ -275,7 +292,7 @@ class _Sampler:
 
     def group(self) -> str:
         if self.p.startswith("?", self.i):
-            m = re.match(r"\?(:|P?<[A-Za-z_]\w*>|[a-zA-Z]+\))", self.p[self.i:])
+            m = re.match(r"\?(:|P?<[A-Za-z_]\w*>|[a-zA-Z]+\))", self.p[self.i :])
             if m is None:
                 raise _Unsupported("lookaround")
             self.i += m.end()

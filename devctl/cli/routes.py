@@ -45,7 +45,8 @@ def _shown(routes: dict[str, HostRoutes]) -> list[HostRoutes]:
     from devctl.routing import CATCH_ALL
 
     return [
-        hr for host, hr in routes.items()
+        hr
+        for host, hr in routes.items()
         if host != CATCH_ALL or len(hr.locations) > 1 or hr.locations[0].service is not None
     ]
 
@@ -119,14 +120,20 @@ def routes(
     routes = _routes(ctx, manifests)
     warnings = find_problems(routes)
     if as_json:
-        print_json({
-            "hosts": [
-                {"host": hr.host, "regex_mode": hr.regex_mode, "ingresses": list(hr.ingresses),
-                 "locations": [_location_json(loc) for loc in hr.locations]}
-                for hr in _shown(routes)
-            ],
-            "warnings": [_warning_json(w) for w in warnings],
-        })
+        print_json(
+            {
+                "hosts": [
+                    {
+                        "host": hr.host,
+                        "regex_mode": hr.regex_mode,
+                        "ingresses": list(hr.ingresses),
+                        "locations": [_location_json(loc) for loc in hr.locations],
+                    }
+                    for hr in _shown(routes)
+                ],
+                "warnings": [_warning_json(w) for w in warnings],
+            }
+        )
         return
     out = console()
     if lint:
