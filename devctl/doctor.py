@@ -225,6 +225,19 @@ def check_skaffold_config(ctx: Context) -> Check | None:
     return Check("skaffold.yaml", "ok", f"{wanted} accepted (skaffold knows up to {newest})", required=True)
 
 
+def check_routes(ctx: Context) -> list[Check]:
+    """Ingress rules that can never match, or API paths that fall through to the client (routes --lint)."""
+    from devctl.routing_lint import lint_manifests
+
+    try:
+        warnings = lint_manifests(ctx.cfg.path(ctx.cfg.manifests_dir))
+    except DevctlError as err:
+        return [Check("routes", "warn", err.message, "fix the Ingress manifests under k8s/")]
+    if not warnings:
+        return [Check("routes", "ok", "every Ingress rule can match")]
+    return [Check(f"routes ({w.kind})", "warn", w.message, "see `devctl routes --lint`") for w in warnings]
+
+
 def _api_key(api: str) -> tuple[int, int, int]:
     """skaffold/v4beta14 -> (4, 1, 14); v2 (GA) sorts after its betas."""
     m = re.search(r"v(\d+)(?:(alpha|beta)(\d+))?", api)
@@ -253,6 +266,7 @@ def run_checks(ctx: Context) -> list[Check]:
         checks.append(wsl)
     checks.append(check_memory())
     checks.append(check_ingress_retired(ctx))
+    checks.extend(check_routes(ctx))
     return checks
 
 
