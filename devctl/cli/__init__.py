@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("verify", "Prove every Ingress route end to end against the running stack."),
     "secrets": ("secrets", "Show the dev secrets devctl created (names; values with --reveal)."),
     "doctor": ("doctor", "Check this machine: tools, Docker, ports, hosts entry, memory."),
+    "cluster": ("cluster", "Create (`up [--recreate]`) or inspect (`status`) just the kind cluster and registry."),
 }
 
 

@@ -1,15 +1,64 @@
-"""`devctl down` (not built yet)."""
+"""`devctl down`: delete the kind cluster; --registry and --hosts remove those too. Idempotent."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from devctl.errors import UsageError
+from devctl.cli._common import console, err_console, make_context
 
-app = typer.Typer()
+if TYPE_CHECKING:
+    from devctl.context import Context
+
+app = typer.Typer(rich_markup_mode=None, add_completion=False)
 
 
 @app.command()
-def down() -> None:
-    """Not built yet."""
-    raise UsageError("`devctl down` is not built yet", hint="see the README's command reference")
+def down(
+    ctx: typer.Context,
+    registry: bool = typer.Option(
+        False, "--registry", help="Also remove the registry container (default kind-registry) and its images."
+    ),
+    hosts: bool = typer.Option(False, "--hosts", help="Also remove devctl's entry for the host from the hosts file."),
+) -> None:
+    """Delete the kind cluster (and its kube context). Running it again is fine: it says there was
+    nothing to delete and exits 0. Nothing else on the machine is touched: other clusters, contexts,
+    containers and the `kind` network stay. --dry-run prints what would be removed."""
+    from devctl.cluster.teardown import teardown
+
+    c = make_context(ctx)
+    out = console()
+    try:
+        # TODO(devloop): ending a running dev loop belongs here, before the teardown; the lead wires it.
+        removed = teardown(c, registry=registry)
+    finally:
+        c.reporter.close()
+    verb = "would remove" if c.cfg.dry_run else "removed"
+    for item in removed:
+        out.print(f"{verb} {item}", markup=False, highlight=False)
+    if not removed:
+        what = f"no kind cluster named {c.cfg.cluster}"
+        if registry:
+            what += f" and no registry container {c.cfg.registry_name}"
+        out.print(f"nothing to delete: {what}", markup=False, highlight=False)
+    if hosts:
+        _remove_hosts_entry(c)
+
+
+def _remove_hosts_entry(c: Context) -> None:
+    from devctl import hostsfile
+
+    change = hostsfile.remove_entry(
+        c.cfg, c.runner, notify=lambda m: err_console().print(m, markup=False, highlight=False)
+    )
+    out = console()
+    for note in change.notes:
+        err_console().print("note: " + note, markup=False, highlight=False)
+    if not change.changed:
+        out.print(f"hosts entry: {change.reason}; nothing to remove", markup=False, highlight=False)
+    elif change.dry_run:
+        out.print(change.diff, markup=False, highlight=False)
+        out.print(f"would remove the {c.cfg.host} entry from {change.path}", markup=False, highlight=False)
+    else:
+        out.print(f"removed the {c.cfg.host} entry from {change.path}", markup=False, highlight=False)

@@ -252,7 +252,8 @@ def _run(args: list[str]) -> int:
                     f"docker: Error response from daemon: driver failed programming external connectivity on endpoint "
                     f"{name}: Bind for {addr or '0.0.0.0'}:{host} failed: port is already allocated.\n")
                 return 125
-            ports[cport] = [{"HostIp": addr, "HostPort": host}]
+            # docker inspect keys port bindings as "<port>/<proto>" (tcp when not given).
+            ports[cport if "/" in cport else f"{cport}/tcp"] = [{"HostIp": addr, "HostPort": host}]
         containers[name] = new_container(image, labels, networks, restart, ports)
         sys.stdout.write(containers[name]["id"] + "\n")
     return 0

@@ -1,0 +1,84 @@
+"""devctl.cluster.observe: the texts of kubectl's failures and the shape of docker inspect, read once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devctl.cluster.observe import is_context_missing, is_unreachable, read_hosting, registry_state
+from devctl.errors import CommandError
+
+
+def kubectl_error(stderr: str) -> CommandError:
+    return CommandError(["kubectl", "--context", "kind-tour", "get", "configmaps"], 1, "", stderr)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "missing", "unreachable"),
+    [
+        # kind#3034: what kubectl prints for a --context that is not in the kubeconfig.
+        ("Error in configuration: context was not found for specified context: kind-tour", True, False),
+        # clientcmd's other wording (and the fake's).
+        ('error: context "kind-tour" does not exist', True, False),
+        # kind.md §8: a stopped node refuses the connection.
+        ("The connection to the server 127.0.0.1:40123 was refused - did you specify the right host or port?",
+         False, True),
+        ('Unable to connect to the server: dial tcp 127.0.0.1:40123: i/o timeout', False, True),
+        ('Error from server (Forbidden): configmaps is forbidden: User "x" cannot list resource', False, False),
+    ],
+    ids=["context not found", "context does not exist", "refused", "timeout", "forbidden"],
+)
+def test_kubectl_failures_are_told_apart(stderr: str, missing: bool, unreachable: bool) -> None:
+    err = kubectl_error(stderr)
+    assert is_context_missing(err) is missing
+    assert is_unreachable(err) is unreachable
+
+
+def real_inspect(**over: Any) -> dict[str, Any]:
+    """The parts of a real `docker inspect` of kind's registry that devctl reads (kind.md §6)."""
+    info: dict[str, Any] = {
+        "State": {"Status": "running", "Running": True},
+        "Config": {"Image": "registry:2"},
+        "HostConfig": {"PortBindings": {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "5001"}]}},
+        "NetworkSettings": {"Networks": {"bridge": {}, "kind": {}}},
+    }
+    info.update(over)
+    return info
+
+
+def test_registry_state_reads_state_image_networks_and_the_published_port() -> None:
+    st = registry_state("kind-registry", real_inspect())
+    assert (st.state, st.running, st.image) == ("running", True, "registry:2")
+    assert st.networks == ("bridge", "kind")
+    assert (st.host_ip, st.host_port) == ("127.0.0.1", 5001)
+
+
+def test_a_stopped_unpublished_registry_reads_as_such() -> None:
+    st = registry_state(
+        "kind-registry",
+        real_inspect(State={"Status": "exited", "Running": False}, HostConfig={"PortBindings": {}}),
+    )
+    assert (st.state, st.running, st.host_port, st.host_ip) == ("exited", False, None, None)
+
+
+def test_only_the_binding_of_container_port_5000_counts() -> None:
+    st = registry_state(
+        "kind-registry",
+        real_inspect(HostConfig={"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}),
+    )
+    assert st.host_port is None
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"localRegistryHosting.v1": 'host: "localhost:5001"\nhelp: "x"\n'}, {"host": "localhost:5001", "help": "x"}),
+        ({"localRegistryHosting.v1": "- a list"}, None),
+        ({"localRegistryHosting.v1": "host: [unclosed"}, None),
+        ({}, None),
+    ],
+    ids=["KEP document", "not a mapping", "not YAML", "no key"],
+)
+def test_the_kep_1755_value_is_read_as_yaml(data: dict[str, str], expected: dict[str, str] | None) -> None:
+    assert read_hosting({"data": data}) == expected
