@@ -115,18 +115,14 @@ def check_ports(ctx: Context) -> list[Check]:
 
 def _ports_held_by_us(ctx: Context) -> dict[int, str]:
     """Host ports published by our kind node or registry container (so `doctor` after `up` is green)."""
+    from devctl.cluster.observe import published_ports
+
     held: dict[int, str] = {}
-    try:
-        for name in (f"{ctx.cfg.cluster}-control-plane", ctx.cfg.registry_name):
-            info = ctx.docker.inspect(name)
-            if not info or not info.get("State", {}).get("Running"):
-                continue
-            for bindings in (info.get("HostConfig", {}).get("PortBindings") or {}).values():
-                for b in bindings or []:
-                    if str(b.get("HostPort", "")).isdigit():
-                        held[int(b["HostPort"])] = "kind node" if name.endswith("-control-plane") else "registry"
-    except DevctlError:
-        pass
+    for name, what in ((ctx.cfg.registry_name, "registry"), (f"{ctx.cfg.cluster}-control-plane", "kind node")):
+        try:
+            held.update(dict.fromkeys(published_ports(ctx, [name]), what))
+        except DevctlError:
+            continue
     return held
 
 
