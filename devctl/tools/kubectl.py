@@ -10,7 +10,20 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from devctl.runner import Background, LineSink, Result, Runner
+from devctl.errors import CommandError
+from devctl.runner import Background, ChunkSink, LineSink, Result, Runner
+
+# kubectl's text for a non-2xx answer whose body is not a Kubernetes Status (client-go
+# rest/request.go newUnstructuredResponseError -> apimachinery errors.NewGenericServerResponse, 503
+# case): e.g. a Service's own 503 through the service proxy. The answer's body is dropped. The API
+# server's own 503s ("no endpoints available for service ...", "error trying to reach service: ...")
+# carry their own messages instead.
+BACKEND_UNAVAILABLE = "Error from server (ServiceUnavailable): the server is currently unable to handle the request"
+
+
+def is_backend_unavailable(err: CommandError) -> bool:
+    """The proxied backend itself answered 503 (see BACKEND_UNAVAILABLE)."""
+    return BACKEND_UNAVAILABLE in err.stderr
 
 
 class Kubectl:
@@ -45,6 +58,10 @@ class Kubectl:
 
     def stream(self, *args: str, on_stdout: LineSink, on_stderr: LineSink) -> Background:
         return self.runner.start(self._argv(args), on_stdout=on_stdout, on_stderr=on_stderr)
+
+    def stream_chunks(self, *args: str, on_chunk: ChunkSink, on_stderr: LineSink) -> Background:
+        """``stream`` with stdout as raw byte chunks (``devctl logs``: throughput)."""
+        return self.runner.start_chunks(self._argv(args), on_chunk=on_chunk, on_stderr=on_stderr)
 
     def argv(self, *args: str) -> list[str]:
         """The full command line for ``args`` (for messages that tell the user what to run)."""
@@ -96,9 +113,29 @@ class Kubectl:
         args += ["-o", f"jsonpath={path}"]
         return self.read(*args, timeout=timeout).stdout
 
+    def service_proxy_get(
+        self, namespace: str, service: str, port: int | str, path: str, *, timeout: float | None = None
+    ) -> str:
+        """GET ``path`` from a Service through the API server's service proxy; the answer's body.
+
+        ``kubectl get --raw`` raises CommandError for any non-2xx answer (see is_backend_unavailable).
+        """
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/': {path!r}")
+        raw = f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}"
+        return self.read("get", "--raw", raw, timeout=timeout).stdout
+
     def server_reachable(self, timeout: float = 10.0) -> bool:
         res = self.read("get", "--raw", "/readyz", timeout=timeout, ok_codes=range(256))
         return res.exit_code == 0 and res.stdout.strip() == "ok"
+
+    def rollout_status(self, target: str, *, namespace: str, timeout_s: int) -> Result:
+        """``kubectl rollout status <kind/name>``: watches until the rollout has finished; works
+        before any pod exists (ingress-nginx.md §3 item 2). Exit 1 with "timed out waiting for the
+        condition" after ``timeout_s`` seconds."""
+        return self.read(
+            "-n", namespace, "rollout", "status", target, f"--timeout={timeout_s}s", timeout=timeout_s + 15
+        )
 
     # -- changes ---------------------------------------------------------------------------------
 

@@ -208,9 +208,8 @@ def get(a: Args, ctx: str) -> int:
             return 0
         from fakelib import service_proxy  # the API server's service proxy (see that module)
 
-        code = service_proxy.write_or_fail(a.get("--raw") or "", all_objects(ctx))
-        if code is not None:
-            return code
+        if service_proxy.PATH.match(a.get("--raw") or ""):
+            return service_proxy.write_or_fail(a.get("--raw") or "", all_objects(ctx))
         raise Fail('Error from server (NotFound): the server could not find the requested resource')
     if len(a.pos) < 2:
         raise Fail("error: You must specify the type of resource to get.")
