@@ -43,13 +43,28 @@ def _path(name: str) -> str:
     return os.path.join(state_dir(), name)
 
 
+_held = 0  # lock depth in this (single-threaded) fake process
+
+
 @contextlib.contextmanager
 def _locked() -> Iterator[None]:
-    with open(_path("state.lock"), "a+") as lk:
-        fcntl.flock(lk, fcntl.LOCK_EX)
+    # Re-entrant: a knob read inside txn() (cluster_objects.refresh_status, the sims) would otherwise
+    # flock a second descriptor of the same file and wait for itself forever.
+    global _held
+    if _held:
+        _held += 1
         try:
             yield
         finally:
+            _held -= 1
+        return
+    with open(_path("state.lock"), "a+") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        _held = 1
+        try:
+            yield
+        finally:
+            _held = 0
             fcntl.flock(lk, fcntl.LOCK_UN)
 
 
