@@ -42,7 +42,8 @@ bench: $(STAMP_TEST)
 
 ## make e2e: the scenario tests against the real docker, kind, kubectl and skaffold
 e2e: $(STAMP_TEST)
-	$(BIN)/python -m tests.scenarios.e2e_gate && DEVCTL_E2E=1 $(BIN)/pytest tests/scenarios $(PYTEST_ARGS)
+	@$(BIN)/python -m tests.scenarios.e2e_gate
+	DEVCTL_E2E=1 $(BIN)/pytest tests/scenarios $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
