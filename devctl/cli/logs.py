@@ -1,15 +1,63 @@
-"""`devctl logs` (not built yet)."""
+"""`devctl logs [SERVICE...]`: multiplexed service logs, read through kubectl."""
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Annotated
+
 import typer
 
-from devctl.errors import UsageError
+from devctl.cli._common import exit_with, make_context
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode=None, add_completion=False)
 
 
 @app.command()
-def logs() -> None:
-    """Not built yet."""
-    raise UsageError("`devctl logs` is not built yet", hint="see the README's command reference")
+def logs(
+    ctx: typer.Context,
+    services: Annotated[
+        list[str] | None, typer.Argument(metavar="[SERVICE]...", help="Services to show (default: all).")
+    ] = None,
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep following, across pod restarts and new pods, until Ctrl-C."
+    ),
+    since: str = typer.Option(None, "--since", metavar="DURATION", help="Only lines newer than this (5s, 2m, 3h)."),
+    tail: int = typer.Option(None, "--tail", metavar="N", help="Only the last N lines of each container."),
+    no_prefix: bool = typer.Option(False, "--no-prefix", help="Do not put the service name before each line."),
+) -> None:
+    """Show the logs of one, several or all services, each line behind its service's name."""
+    from devctl import logs as logs_mod
+    from devctl.report import PlainReporter
+    from devctl.stack import SERVICES
+
+    chosen = logs_mod.choose(services or [], SERVICES)
+    opts = logs_mod.LogOptions(
+        services=chosen,
+        follow=follow,
+        since=logs_mod.check_since(since),
+        tail=logs_mod.check_tail(tail),
+        prefix=not no_prefix,
+        # Plain when piped (no control codes) and under NO_COLOR.
+        colour=sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+    )
+    context = make_context(ctx, reporter=PlainReporter())
+    out = sys.stdout.buffer
+    try:
+        code = logs_mod.show_logs(context, opts, out, sys.stderr)
+        out.flush()
+    except BrokenPipeError:
+        code = 0
+    if code == 0 and _stdout_closed():
+        # The reader left (`devctl logs | head`): that is not an error, and the interpreter must not
+        # complain while flushing a dead pipe at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    exit_with(code)
+
+
+def _stdout_closed() -> bool:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        return True
+    return False

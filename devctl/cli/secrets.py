@@ -18,8 +18,8 @@ def show(
 ) -> None:
     """Print the names of the keys in the dev Secret (values only with --reveal)."""
     from devctl import secrets
-    from devctl.stack import SECRET_NAME
     from devctl.errors import DevctlError, UsageError
+    from devctl.stack import SECRET_NAME
 
     if action != "show":
         raise UsageError(f"unknown action {action!r}", hint="use `devctl secrets show [--reveal]`")

@@ -1,15 +1,55 @@
-"""`devctl up` (not built yet)."""
+"""`devctl up`."""
 
 from __future__ import annotations
 
 import typer
 
-from devctl.errors import UsageError
+from devctl.cli._common import console, err_console, exit_with, make_context
 
-app = typer.Typer()
+app = typer.Typer(help="Create everything and start the dev loop.")
 
 
 @app.command()
-def up() -> None:
-    """Not built yet."""
-    raise UsageError("`devctl up` is not built yet", hint="see the README's command reference")
+def up(
+    ctx: typer.Context,
+    no_dev: bool = typer.Option(False, "--no-dev", help="Stop after the secrets step and print the URL."),
+    keep: bool = typer.Option(False, "--keep", help="Leave deployed objects when the dev loop ends (--cleanup=false)."),
+    recreate: bool = typer.Option(False, "--recreate", help="Delete and re-create the cluster when its spec drifted."),
+    only: str = typer.Option(
+        None, "--only", metavar="STEP", help="Run one part: hosts, cluster, ingress, secrets or build."
+    ),
+    profile: str = typer.Option(None, "--profile", "-p", metavar="NAME", help="Skaffold profile (e.g. services)."),
+    ingress_manifest: str = typer.Option(
+        None, "--ingress-manifest", metavar="PATH", help="A local copy of the ingress-nginx kind manifest."
+    ),
+    no_sudo: bool = typer.Option(
+        False, "--no-sudo", help="If the hosts file needs sudo, print the command instead of running it."
+    ),
+    no_build: bool = typer.Option(False, "--no-build", help="Skip the image pre-build (Skaffold builds in dev)."),
+) -> None:
+    """Hosts entry, registry + kind cluster, ingress-nginx admitting, dev secrets, then `skaffold dev`.
+
+    Each step is idempotent: run it again after a failure or Ctrl-C and it continues from where things are.
+    """
+    from devctl.workflows import up as workflow
+
+    c = make_context(ctx, skaffold_profile=profile, ingress_manifest=ingress_manifest)
+    opts = workflow.UpOptions(
+        no_dev=no_dev, keep=keep, recreate=recreate, only=only, no_sudo=no_sudo, skip_build=no_build
+    )
+    try:
+        if c.cfg.dry_run:
+            out = console()
+            out.print("Plan (--dry-run: nothing is changed):", highlight=False)
+            for line in workflow.describe(c, opts):
+                out.print(line, highlight=False, markup=False)
+            return
+        workflow.run(c, opts)
+    finally:
+        c.reporter.close()
+    if no_dev or only is not None:
+        console().print(f"Ready: {c.cfg.url}  (run `devctl dev` for the dev loop)", highlight=False)
+        return
+    from devctl.devloop.run import run_dev
+
+    exit_with(run_dev(c, keep=keep, profile=c.cfg.skaffold_profile or None, console=err_console()))

@@ -14,9 +14,50 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from fakelib import state
 
 
+class _Tee:
+    """Copies what a fake writes, for DEVCTL_FAKE_RECORD (the benchmark's replay fakes)."""
+
+    def __init__(self, stream: object) -> None:
+        self.stream = stream
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self.stream.write(text)  # type: ignore[attr-defined,no-any-return]
+
+    def flush(self) -> None:
+        self.stream.flush()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
+def _record(tool: str, argv: list[str], code: int, out: _Tee, err: _Tee) -> None:
+    import hashlib
+
+    key = hashlib.md5("\0".join([tool, *argv, ""]).encode()).hexdigest()
+    base = os.path.join(os.environ["DEVCTL_FAKE_RECORD"], key)
+    with open(base + ".out", "w") as f:
+        f.write("".join(out.parts))
+    with open(base + ".err", "w") as f:
+        f.write("".join(err.parts))
+    with open(base + ".code", "w") as f:
+        f.write(str(code))
+
+
 def _main() -> int:
     tool, argv = sys.argv[1], sys.argv[2:]
     state.log_call(tool, argv)
+    if os.environ.get("DEVCTL_FAKE_RECORD"):
+        out, err = _Tee(sys.stdout), _Tee(sys.stderr)
+        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        code = _dispatch(tool, argv)
+        _record(tool, argv, code, out, err)
+        return code
+    return _dispatch(tool, argv)
+
+
+def _dispatch(tool: str, argv: list[str]) -> int:
     if tool == "kind":
         from fakelib import kind as mod
     elif tool == "kubectl":

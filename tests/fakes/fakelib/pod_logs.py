@@ -2,6 +2,11 @@
 
 Line format is the container's own output; with --prefix kubectl prepends `[pod/<pod>/<container>] `
 (general knowledge of kubectl logs --prefix).
+
+An entry is a string (written long ago) or ``{"at": <epoch seconds>, "text": ...}``, so that
+`--since=<duration>` ("Only return logs newer than a relative duration like 5s, 2m, or 3h") and
+`--since-time=<RFC3339>` ("Only return logs after a specific date", kubectl logs --help) can be honoured:
+strings are older than any such window.
 """
 
 from __future__ import annotations
@@ -15,10 +20,15 @@ from fakelib import state
 
 
 def logs(a: Any, ctx: str) -> int:
-    from fakelib.kubectl import Fail, all_objects, select
+    from fakelib.kubectl import Fail, _seconds, select
 
     ns = a.get("-n", "default") or "default"
-    objs = all_objects(ctx)
+    # One read of the state, never a write, and no status refresh (each reads knobs, i.e. the whole state
+    # again): the state may hold many megabytes of log lines (the logs benchmark), and which pods exist
+    # does not depend on their readiness.
+    snapshot = _snapshot()
+    objs = dict(co.store(snapshot, ctx)["objects"])
+    objs.update(co.derived_pods(objs))
     target = a.pos[1] if len(a.pos) > 1 else ""
     sel = a.get("-l")
     if sel:
@@ -36,12 +46,24 @@ def logs(a: Any, ctx: str) -> int:
             pods = [p for p in select(objs, "Pod", ns, None) if p["metadata"]["name"] == name]
             if not pods:
                 raise Fail(f'Error from server (NotFound): pods "{name}" not found')
-    tail = int(a.get("--tail", "-1") or -1)
+    # kubectl logs --help: --tail "Defaults to -1 with no selector, showing all log lines otherwise 10, if a
+    # selector is provided."
+    tail = int(a.get("--tail", "10" if sel else "-1") or -1)
+    since = a.get("--since")
+    newer_than = time.time() - _seconds(since) if since else None
+    since_time = a.get("--since-time")
+    if since_time:
+        import datetime
+
+        newer_than = datetime.datetime.fromisoformat(since_time.replace("Z", "+00:00")).timestamp()
     prefix = "--prefix" in a.bools or a.get("--prefix") == "true"
-    source: dict[str, list[str]] = state.read().get("logs", {})
+    source: dict[str, list[Any]] = snapshot.get("logs", {})
     for p in pods:
         app = p["metadata"].get("labels", {}).get("app", p["metadata"]["name"])
-        lines = source.get(app, [])
+        entries = source.get(app, [])
+        if newer_than is not None:
+            entries = [e for e in entries if isinstance(e, dict) and float(e.get("at", 0)) > newer_than]
+        lines = [str(e.get("text", "")) if isinstance(e, dict) else e for e in entries]
         if tail >= 0:
             lines = lines[-tail:] if tail else []
         container = (p.get("spec", {}).get("containers") or [{"name": app}])[0]["name"]
@@ -54,3 +76,18 @@ def logs(a: Any, ctx: str) -> int:
         follow = float(state.knob("logs_follow_seconds", 0) or 0)
         time.sleep(follow)
     return 0
+
+
+def _snapshot() -> dict[str, Any]:
+    """The state without taking the lock: writers replace state.json atomically (state._save uses
+    os.replace), so a plain read sees a whole version, and concurrent log reads do not queue up."""
+    import json
+    import os
+
+    try:
+        with open(os.path.join(state.state_dir(), "state.json"), encoding="utf-8") as f:
+            data: dict[str, Any] = json.load(f)
+    except FileNotFoundError:
+        return state.read()
+    data.setdefault("clusters", {})
+    return data

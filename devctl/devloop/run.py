@@ -1,0 +1,222 @@
+"""``run_dev``: the Skaffold dev loop, supervised and shown; ``dev_argv``: exactly how Skaffold is called.
+
+skaffold.md §2 recommends ``skaffold dev -f <cfg> --kube-context kind-<name> --rpc-http-port <free port>
+--interactive=false --update-check=false -c <private config>``: the context pins every cluster call
+(#812), the private global config keeps the user's ``local-cluster``/``default-repo``/
+``kind-disable-load`` out, the SKAFFOLD_* environment is scrubbed by the adapter (every flag has one),
+``--interactive=false`` and ``--update-check=false`` keep prompts and the network away. Port forwarding
+is off: the stack is reached through the ingress at ``cfg.url``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from devctl.config import Config
+from devctl.context import Context
+from devctl.devloop import console as console_parser
+from devctl.devloop import events
+from devctl.devloop.api import EventStream, free_port
+from devctl.devloop.model import CONSOLE, EVENTS, DevModel, PodCounts
+from devctl.devloop.supervisor import Outcome, Supervisor
+from devctl.devloop.updates import AppLog
+from devctl.devloop.view import Frame, LiveView, View, make_view
+from devctl.errors import DevctlError
+from devctl.runner import Background, Runner
+from devctl.tools.skaffold import Skaffold
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Skaffold's global config format (`global:` settings, `kubeContexts:` overrides), with nothing set.
+PRIVATE_GLOBAL_CONFIG = "# devctl's private Skaffold config (-c): nothing set\nglobal: {}\nkubeContexts: []\n"
+# skaffold.md §2: a busy --rpc-http-port ends Skaffold at once with this text; devctl then picks another.
+API_PORT_TAKEN = "initializing api server"
+PORT_ATTEMPTS = 3
+POD_POLL_SECONDS = 5.0
+
+
+def dev_args(cfg: Config, rpc_port: int, *, keep: bool, profile: str | None) -> list[str]:
+    """Everything after ``skaffold dev --kube-context ... -c ...`` (which the adapter adds)."""
+    args = [
+        "-f",
+        str(cfg.path(cfg.skaffold_file)),
+        "--interactive=false",
+        "--update-check=false",
+        "--rpc-http-port",
+        str(rpc_port),
+        "--port-forward=off",
+    ]
+    if keep:
+        args.append("--cleanup=false")  # §2: --cleanup (default true) deletes what was deployed on exit
+    if profile:
+        args += ["-p", profile]
+    return args
+
+
+def dev_argv(
+    cfg: Config, rpc_port: int, global_config_path: str | Path, keep: bool, profile: str | None = None
+) -> list[str]:
+    """The exact command line of ``skaffold dev`` (pure: nothing runs)."""
+    adapter = Skaffold(Runner(), cfg.context, global_config=str(global_config_path))
+    return adapter.argv("dev", *dev_args(cfg, rpc_port, keep=keep, profile=profile))
+
+
+def write_global_config(directory: Path) -> Path:
+    path = directory / "skaffold-config.yaml"
+    path.write_text(PRIVATE_GLOBAL_CONFIG, encoding="utf-8")
+    return path
+
+
+def require_cluster(ctx: Context) -> None:
+    """Fail fast, with the fix, when the cluster's API does not answer (one kubectl call)."""
+    res = ctx.kubectl.read("get", "--raw", "/readyz", timeout=15, ok_codes=range(256))
+    if res.exit_code == 0 and res.stdout.strip() == "ok":
+        return
+    lines = (res.stderr or res.stdout).strip().splitlines()
+    why = lines[-1] if lines else f"kubectl exited {res.exit_code}"
+    raise DevctlError(
+        f"the cluster {ctx.cfg.cluster} is not ready ({why})",
+        hint="run `devctl up` to create or repair it (or `devctl up` alone: it ends in the dev loop)",
+    )
+
+
+def _images() -> tuple[tuple[str, ...], dict[str, str]]:
+    from devctl.stack import SERVICES, image_name
+
+    return SERVICES, {image_name(s): s for s in SERVICES}
+
+
+class _Session:
+    """One ``skaffold dev`` process with its parsers, event stream and view wired together."""
+
+    def __init__(self, ctx: Context, model: DevModel, view: View, skaffold: Skaffold, args: list[str]) -> None:
+        self.ctx = ctx
+        self.model = model
+        self.view = view
+        self.skaffold = skaffold
+        self.args = args
+        self.port = int(args[args.index("--rpc-http-port") + 1])
+        self.stderr: list[str] = []
+        self.stream: EventStream | None = None
+        self._stop = threading.Event()
+
+    def on_stdout(self, line: str) -> None:
+        line = line.rstrip("\r\n")
+        updates = console_parser.parse_stdout(line, self.model.images)
+        self.model.apply(updates, source=CONSOLE)
+        app = next((up for up in updates if isinstance(up, AppLog)), None)
+        if app is not None:
+            self.view.app_line(self.model.service_of(app.pod, app.container) or app.container, app.text)
+        else:
+            self.view.skaffold_line(line)
+        self.view.refresh()
+
+    def on_stderr(self, line: str) -> None:
+        line = line.rstrip("\r\n")
+        self.stderr.append(line)
+        self.model.apply(console_parser.parse_stderr(line), source=CONSOLE)
+        self.view.skaffold_line(line, err=True)
+        self.view.refresh()
+
+    def on_event(self, line: str) -> None:
+        self.model.apply(events.parse_line(line, self.model.images), source=EVENTS)
+        self.view.refresh()
+
+    def start(self) -> Background:
+        proc = self.skaffold.start(
+            "dev",
+            *self.args,
+            on_stdout=self.on_stdout,
+            on_stderr=self.on_stderr,
+            cwd=str(self.ctx.cfg.repo_root),
+        )
+        self.stream = EventStream(
+            self.port,
+            self.on_event,
+            alive=proc.alive,
+            on_connected=self.model.use_events,
+            on_lost=self.model.use_console,
+        ).start()
+        return proc
+
+    def poll_pods(self, names: tuple[str, ...]) -> None:
+        """Ready/desired/restarts for the table: the event stream does not carry them."""
+        from devctl.status import pod_counts
+
+        while not self._stop.wait(POD_POLL_SECONDS):
+            try:
+                counts = pod_counts(self.ctx, names)
+            except DevctlError:
+                continue
+            self.model.set_pods({n: PodCounts(*c) for n, c in counts.items()})
+            self.view.refresh()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream.join(2.0)
+
+    def port_was_taken(self, outcome: Outcome) -> bool:
+        return (
+            outcome.skaffold_code == 1
+            and not outcome.interrupted
+            and any(API_PORT_TAKEN in line for line in self.stderr)
+            and self.model.loop == "starting"
+        )
+
+
+def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, console: Console | None = None) -> int:
+    """Run ``skaffold dev`` until it ends or Ctrl-C; return the exit code devctl should exit with.
+
+    ``console``: the stdout console; a Live view is drawn on it when it is a terminal, plain lines otherwise.
+    """
+    cfg = ctx.cfg
+    profile = profile if profile is not None else (cfg.skaffold_profile or None)
+    services, images = _images()
+    with tempfile.TemporaryDirectory(prefix="devctl-skaffold-") as tmp:
+        config_path = write_global_config(Path(tmp))
+        skaffold = Skaffold(ctx.runner, cfg.context, global_config=str(config_path))
+        if cfg.dry_run:
+            argv = skaffold.argv("dev", *dev_args(cfg, free_port(), keep=keep, profile=profile))
+            ctx.reporter.info("would run: " + shlex.join(argv))
+            return 0
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            model = DevModel(services, images)
+            view = make_view(model, Frame(cfg.url, keep, services), console)
+            session = _Session(ctx, model, view, skaffold, dev_args(cfg, free_port(), keep=keep, profile=profile))
+            outcome = _run_session(session, view, model, cfg, live=isinstance(view, LiveView))
+            if not session.port_was_taken(outcome) or attempt == PORT_ATTEMPTS:
+                view.finish(outcome)
+                return outcome.exit_code
+            view.notice("the event API's port was taken meanwhile; starting Skaffold again on another port")
+    raise AssertionError("unreachable")
+
+
+def _run_session(session: _Session, view: View, model: DevModel, cfg: Config, *, live: bool) -> Outcome:
+    def stopping(timeout: float) -> None:
+        model.set_loop("cleaning up")
+        what = "stopping (deployed objects stay)" if "--cleanup=false" in session.args else "cleaning up"
+        view.notice(f"{what}: waiting up to {timeout:g} s for Skaffold (Ctrl-C again to kill it now)")
+
+    supervisor = Supervisor(
+        session.start,
+        cleanup_timeout=cfg.cleanup_timeout,
+        on_stopping=stopping,
+        on_killing=lambda why: view.notice(f"killing Skaffold's process group: {why}"),
+    )
+    view.start()
+    poller = None
+    if live:
+        poller = threading.Thread(target=session.poll_pods, args=(tuple(model.images.values()),), daemon=True)
+        poller.start()
+    try:
+        return supervisor.run()
+    finally:
+        session.close()
+        view.stop()

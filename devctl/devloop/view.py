@@ -1,0 +1,248 @@
+"""Drawing the dev loop: a rich Live table on a terminal, plain prefixed lines everywhere else.
+
+Both views take the same calls. Skaffold's lines and the application logs scroll, each behind a
+coloured, aligned name (``skaffold`` for Skaffold's own); on a terminal a table with one row per service
+and a footer (the URL, the loop's state, the keys) stays below them. The plain view writes no control
+codes at all: it is what a pipe, CI or ``TERM=dumb`` gets. NO_COLOR is honoured by the consoles.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from devctl import prefixes
+from devctl.devloop.model import DevModel, Row
+from devctl.devloop.supervisor import Outcome
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+SKAFFOLD = "skaffold"
+DEVCTL = "devctl"
+
+
+class View(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def skaffold_line(self, text: str, *, err: bool = False) -> None: ...
+    def app_line(self, name: str, text: str) -> None: ...
+    def notice(self, text: str) -> None: ...
+    def refresh(self) -> None: ...
+    def finish(self, outcome: Outcome) -> None: ...
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What does not change during a run."""
+
+    url: str
+    keep: bool
+    names: tuple[str, ...]  # the services, in the stack's order (colours and alignment)
+
+    @property
+    def width(self) -> int:
+        return max(prefixes.width(self.names), len(SKAFFOLD))
+
+
+def keys_text(keep: bool) -> str:
+    stop = "stop (deployed objects stay)" if keep else "stop and clean up"
+    return f"Ctrl-C: {stop} · Ctrl-C twice: kill now"
+
+
+def state_text(model: DevModel) -> str:
+    it = f"iteration {model.iteration}" if model.iteration else ""
+    if model.loop == "ready":
+        return f"ready ({it})" if it else "ready"
+    if model.loop == "running":
+        return f"{it}: {model.phase or 'working'}…" if it else f"{model.phase or 'working'}…"
+    if model.loop == "failed":
+        return "failed"
+    if model.loop == "cleaning up":
+        return "cleaning up…"
+    return "starting…"
+
+
+def summary(outcome: Outcome, model: DevModel, frame: Frame) -> tuple[str, bool]:
+    """The last line of a run and whether it reports a failure."""
+    if outcome.killed:
+        why = "the cleanup timed out" if outcome.timed_out else "Ctrl-C was pressed twice"
+        return (
+            f"killed Skaffold's process group ({why}); deployed objects may remain — "
+            "run `devctl dev` again and stop it once, or `devctl down`",
+            True,
+        )
+    if outcome.interrupted and outcome.exit_code == 0:
+        return ("stopped; deployed objects left in place (--keep)" if frame.keep else "stopped and cleaned up"), False
+    if outcome.exit_code == 0:
+        return "skaffold dev finished", False
+    reason = model.reason() or "see Skaffold's output above"
+    return f"skaffold dev failed (exit {outcome.exit_code}): {reason}", True
+
+
+class PlainView:
+    """Line by line, no control codes: data (Skaffold's stdout, app logs) to ``out``, the rest to ``err``."""
+
+    def __init__(self, model: DevModel, frame: Frame, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.model = model
+        self.frame = frame
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self._lock = threading.Lock()
+        self._last_state = ""
+
+    def _write(self, stream: TextIO, name: str, text: str) -> None:
+        with self._lock:
+            stream.write(f"{name.ljust(self.frame.width)} | {text}\n")
+            stream.flush()
+
+    def start(self) -> None:
+        self._write(self.err, DEVCTL, f"starting skaffold dev for {self.frame.url} ({keys_text(self.frame.keep)})")
+
+    def stop(self) -> None:
+        pass
+
+    def skaffold_line(self, text: str, *, err: bool = False) -> None:
+        self._write(self.err if err else self.out, SKAFFOLD, text)
+
+    def app_line(self, name: str, text: str) -> None:
+        self._write(self.out, name, text)
+
+    def notice(self, text: str) -> None:
+        self._write(self.err, DEVCTL, text)
+
+    def refresh(self) -> None:
+        # Only the transitions a reader of a log needs: ready (with the URL) and failed.
+        state = self.model.loop
+        if state == self._last_state:
+            return
+        self._last_state = state
+        if state == "ready":
+            self.notice(f"{state_text(self.model)}: {self.frame.url}")
+        elif state == "failed":
+            self.notice(f"iteration {self.model.iteration} failed: {self.model.reason() or 'see above'}")
+
+    def finish(self, outcome: Outcome) -> None:
+        text, _ = summary(outcome, self.model, self.frame)
+        self.notice(text)
+
+
+class LiveView:
+    """A rich Live region (table + footer) under the scrolling lines."""
+
+    def __init__(self, console: Console, model: DevModel, frame: Frame) -> None:
+        from rich.live import Live
+
+        self.console = console
+        self.model = model
+        self.frame = frame
+        self._notice = ""
+        self._live = Live(
+            console=console,
+            get_renderable=self._render,
+            refresh_per_second=4,
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+
+    def start(self) -> None:
+        self._live.start()
+
+    def stop(self) -> None:
+        self._live.stop()
+
+    def _prefix(self, name: str) -> Any:
+        from rich.text import Text
+
+        style = "dim" if name in (SKAFFOLD, DEVCTL) else prefixes.rich_style(name, self.frame.names)
+        return Text.assemble((name.ljust(self.frame.width), style), (" │ ", "dim"))
+
+    def _print(self, name: str, text: str, style: str = "") -> None:
+        from rich.text import Text
+
+        line = self._prefix(name)
+        line.append(Text(text, style=style))
+        self.console.print(line, soft_wrap=True)
+
+    def skaffold_line(self, text: str, *, err: bool = False) -> None:
+        self._print(SKAFFOLD, text, "red" if err else "")
+
+    def app_line(self, name: str, text: str) -> None:
+        self._print(name, text)
+
+    def notice(self, text: str) -> None:
+        self._notice = text
+        self._print(DEVCTL, text, "bold")
+
+    def refresh(self) -> None:
+        pass  # Live redraws on its own 4 times a second
+
+    def finish(self, outcome: Outcome) -> None:
+        text, failed = summary(outcome, self.model, self.frame)
+        self.console.print(self._table(self.model.rows()))
+        self._print(DEVCTL, text, "bold red" if failed else "bold")
+
+    def _render(self) -> Any:
+        from rich.console import Group
+        from rich.text import Text
+
+        rows = self.model.rows()
+        footer = Text.assemble(
+            (self.frame.url, "bold underline"),
+            "  ",
+            (state_text(self.model), "bold green" if self.model.loop == "ready" else "bold"),
+            "  ",
+            (self._notice if self.model.loop == "cleaning up" and self._notice else keys_text(self.frame.keep), "dim"),
+        )
+        return Group(self._table(rows), footer)
+
+    def _table(self, rows: list[Row]) -> Any:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, expand=True, show_edge=False)
+        table.add_column("SERVICE", no_wrap=True)
+        table.add_column("BUILD", no_wrap=True)
+        table.add_column("DEPLOY", no_wrap=True)
+        table.add_column("PODS", no_wrap=True, justify="right")
+        table.add_column("RESTARTS", no_wrap=True, justify="right")
+        table.add_column("LAST LINE / ERROR", no_wrap=True, overflow="ellipsis", ratio=1)
+        for r in rows:
+            pods = f"{r.ready}/{r.desired}" if r.desired is not None else "-"
+            restarts = str(r.restarts) if r.restarts is not None else "-"
+            style = prefixes.rich_style(r.name, self.frame.names) if r.service else "dim"
+            last = f"[red]{_escape(r.error)}[/]" if r.error else _escape(r.last)
+            table.add_row(
+                f"[{style}]{r.name}[/]",
+                _state_markup(r.build),
+                _state_markup(r.deploy),
+                pods,
+                restarts,
+                last,
+            )
+        return table
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _state_markup(state: str) -> str:
+    colour = {"built": "green", "cached": "green", "ready": "green", "failed": "red"}.get(state)
+    return f"[{colour}]{state}[/]" if colour else state
+
+
+def use_live(console: Console) -> bool:
+    """A Live region needs a real terminal that understands cursor movement."""
+    return bool(console.is_terminal) and not console.is_dumb_terminal and os.environ.get("TERM") != "dumb"
+
+
+def make_view(model: DevModel, frame: Frame, console: Console | None = None) -> View:
+    if console is not None and use_live(console):
+        return LiveView(console, model, frame)
+    return PlainView(model, frame)

@@ -1,0 +1,169 @@
+"""`devctl up`: preflight -> hosts entry -> registry + cluster -> ingress admitting -> secrets -> dev loop.
+
+Two phases. The first (preflight, hosts) runs alone so a sudo password prompt comes at the start,
+not after minutes of work. The second runs the cluster-side steps, concurrently where ``needs`` allows:
+the registry and the cluster together; then the image build (``skaffold build`` into the local Docker
+cache) alongside the ingress wait and the secrets, so the first ``skaffold dev`` finds its images cached.
+Every step is idempotent: re-running ``up`` after a failure or Ctrl-C continues from where things are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from devctl.config import Config
+from devctl.context import Context
+from devctl.errors import DevctlError, ToolNotFound, UsageError
+from devctl.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
+from devctl.tools.install import install_hint
+
+TOOLS = ("docker", "kind", "kubectl", "skaffold")
+ONLY_CHOICES = ("hosts", "cluster", "ingress", "secrets", "build")
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    no_dev: bool = False
+    keep: bool = False
+    recreate: bool = False
+    only: str | None = None
+    no_sudo: bool = False
+    skip_build: bool = False
+
+
+def preflight_step() -> Step:
+    """doctor's required checks that cost nothing or one call: tools on PATH, the Docker daemon."""
+
+    def apply(ctx: Context) -> str:
+        missing = [t for t in TOOLS if ctx.runner.which(t) is None]
+        if missing:
+            tool = missing[0]
+            others = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
+            raise ToolNotFound(tool, install_hint(tool) + others)
+        version = ctx.docker.server_version()  # raises DockerDown with one clear line
+        _check_sources(ctx)
+        return f"tools present, Docker {version}"
+
+    def describe(ctx: Context) -> list[str]:
+        return [f"check {', '.join(TOOLS)} are on PATH and the Docker daemon answers (docker info)"]
+
+    return FuncStep("preflight", "Preflight checks", apply, describe_fn=describe)
+
+
+def _check_sources(ctx: Context) -> None:
+    """With the `services` profile, every service's source folder must be there (one line if not)."""
+    from devctl.stack import SOURCES_PROFILE, missing_source_dirs
+
+    profiles = [p for p in ctx.cfg.skaffold_profile.split(",") if p]
+    if SOURCES_PROFILE not in profiles:
+        return
+    missing = missing_source_dirs(ctx.cfg.repo_root, ctx.cfg.skaffold_profile)
+    if missing:
+        raise DevctlError(
+            f"profile {SOURCES_PROFILE!r} builds the tour sources, but these folders (each with a Dockerfile) are "
+            f"missing under {ctx.cfg.repo_root}: {', '.join(missing)}",
+            hint="check out the tour services next to skaffold.yaml, or drop --profile services to use the stand-ins",
+        )
+
+
+def hosts_step(no_sudo: bool) -> Step:
+    def apply(ctx: Context) -> str:
+        from devctl import hostsfile
+
+        change = hostsfile.ensure_entry(ctx.cfg, ctx.runner, no_sudo=no_sudo, notify=ctx.reporter.info)
+        for note in change.notes:  # e.g. WSL: Windows browsers read the Windows hosts file
+            ctx.reporter.warn(note)
+        if not change.changed:
+            return f"{ctx.cfg.host} -> {ctx.cfg.host_ip}: {change.reason}"
+        return f"{ctx.cfg.host} -> {ctx.cfg.host_ip} ({change.action}) in {change.path}"
+
+    def describe(ctx: Context) -> list[str]:
+        return [f"ensure {ctx.cfg.hosts_file} maps {ctx.cfg.host} to {ctx.cfg.host_ip} (devctl's marked block)"]
+
+    return FuncStep("hosts", "Hosts entry", apply, describe_fn=describe, needs=("preflight",))
+
+
+def build_args(cfg: Config) -> list[str]:
+    """`skaffold build` arguments: local Docker only (--push=false); the dev loop pushes what it finds cached."""
+    args = ["-f", str(cfg.path(cfg.skaffold_file)), "--interactive=false", "--update-check=false", "--push=false"]
+    if cfg.skaffold_profile:
+        args += ["-p", cfg.skaffold_profile]
+    return args
+
+
+def build_step() -> Step:
+    """Build every image into the local Docker cache while the ingress comes up.
+
+    It waits for the cluster (not the ingress): `skaffold build` is pinned with --kube-context like every
+    Skaffold call, and that context exists only once kind has created the cluster.
+    """
+
+    def apply(ctx: Context) -> str:
+        import tempfile
+        from pathlib import Path
+
+        from devctl.devloop.run import write_global_config
+        from devctl.tools.skaffold import Skaffold
+
+        with tempfile.TemporaryDirectory(prefix="devctl-skaffold-") as d:
+            private = write_global_config(Path(d))  # the same isolation as the dev loop's `-c`
+            Skaffold(ctx.runner, ctx.cfg.context, global_config=str(private)).change("build", *build_args(ctx.cfg))
+        return "images built into the local Docker cache"
+
+    def describe(ctx: Context) -> list[str]:
+        return [" ".join(ctx.skaffold.argv("build", *build_args(ctx.cfg))) + " -c <private config>"]
+
+    return FuncStep("build", "Build images", apply, describe_fn=describe, needs=("cluster",))
+
+
+def plan(opts: UpOptions) -> tuple[list[Step], list[Step]]:
+    """The two phases of steps for these options."""
+    from devctl import secrets
+    from devctl.cluster.steps import cluster_steps
+    from devctl.ingress.steps import ingress_steps
+
+    if opts.only is not None and opts.only not in ONLY_CHOICES:
+        raise UsageError(f"unknown --only value {opts.only!r}", hint="choose one of: " + ", ".join(ONLY_CHOICES))
+    first: list[Step] = [preflight_step(), hosts_step(opts.no_sudo)]
+    cluster = cluster_steps(opts.recreate)
+    second: list[Step] = [*cluster]
+    if not opts.skip_build:
+        second.append(build_step())
+    second += [*ingress_steps(), secrets.step()]
+    if opts.only is None:
+        return first, second
+    if opts.only == "hosts":
+        return [first[1]], []
+    wanted = {"cluster": {s.name for s in cluster}, "ingress": {"ingress"}, "secrets": {"secrets"}, "build": {"build"}}[
+        opts.only
+    ]
+    # The chosen step plus what it needs, transitively: `--only ingress` still makes sure the cluster exists.
+    keep = set(wanted)
+    for step in reversed(second):
+        if step.name in keep:
+            keep.update(step.needs)
+    return [first[0]], [s for s in second if s.name in keep]
+
+
+def describe(ctx: Context, opts: UpOptions) -> list[str]:
+    first, second = plan(opts)
+    lines = describe_steps([*first, *second], ctx)
+    if not opts.no_dev and opts.only is None:
+        import shlex
+
+        from devctl.devloop.run import dev_argv
+
+        argv = dev_argv(ctx.cfg, 0, "<private config>", opts.keep, ctx.cfg.skaffold_profile or None)
+        lines.append(f"{len(first) + len(second) + 1}. Dev loop (until Ctrl-C)")
+        lines.append("     " + shlex.join(argv).replace("--rpc-http-port 0", "--rpc-http-port <free port>"))
+    return lines
+
+
+def run(ctx: Context, opts: UpOptions) -> Sequence[PlanResult]:
+    """Run both phases; raises StepFailed on the first failure (re-running continues from there)."""
+    first, second = plan(opts)
+    results = [run_steps(first, ctx)]
+    if second:
+        results.append(run_steps(second, ctx))
+    return results

@@ -1,0 +1,168 @@
+"""`devctl logs`: multiplexed service logs through kubectl, aligned prefixes, plain when piped."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from devctl import config
+from devctl import logs as lg
+from devctl.context import Context
+from devctl.errors import UsageError
+from devctl.report import SilentReporter
+from devctl.stack import SERVICES
+from tests.conftest import FakeWorld, run_cli
+from tests.stack_world import create_cluster, deploy, processes_with_env
+
+# --- pure ------------------------------------------------------------------------------------------
+
+
+def test_all_services_by_default_else_the_ones_named_in_order_once() -> None:
+    assert lg.choose([], SERVICES) == SERVICES
+    assert lg.choose(["tour", "auth", "tour"], SERVICES) == ("tour", "auth")
+
+
+def test_an_unknown_service_is_a_usage_error_listing_the_known_ones() -> None:
+    with pytest.raises(UsageError) as err:
+        lg.choose(["auth", "nope"], SERVICES)
+    assert str(err.value) == "unknown service 'nope'; known services: " + ", ".join(SERVICES)
+    assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize("since", ["5s", "2m", "3h", "1h30m", "500ms"])
+def test_kubectl_durations_are_accepted(since: str) -> None:
+    assert lg.check_since(since) == since
+
+
+@pytest.mark.parametrize("since", ["5", "yesterday", "-5s", "5 s"])
+def test_other_durations_are_refused(since: str) -> None:
+    with pytest.raises(UsageError):
+        lg.check_since(since)
+
+
+def test_tail_below_minus_one_is_refused() -> None:
+    assert lg.check_tail(-1) == -1
+    with pytest.raises(UsageError):
+        lg.check_tail(-2)
+
+
+def test_prefixes_align_to_the_longest_chosen_name() -> None:
+    names = ("auth", "expiration")
+    assert lg.prefix_bytes("auth", names, colour=False) == b"auth       | "
+    assert lg.prefix_bytes("expiration", names, colour=False) == b"expiration | "
+    coloured = lg.prefix_bytes("auth", names, colour=True)
+    assert coloured.startswith(b"\x1b[") and coloured.endswith(b"\x1b[0m ")
+
+
+def test_chunks_that_split_lines_still_give_whole_prefixed_lines() -> None:
+    buf = io.BytesIO()
+    lines = lg.Lines(lg.Output(buf, flush=False), b"p | ")
+    for chunk in (b"one\ntw", b"o\n", b"thr", b"ee\nfour"):
+        lines.feed(chunk)
+    assert buf.getvalue() == b"p | one\np | two\np | three\n"
+    lines.end()  # the last line had no newline
+    assert buf.getvalue().endswith(b"p | four\n")
+
+
+# --- through the fake kubectl ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cluster(fake_tools: FakeWorld, repo_cwd: Path) -> FakeWorld:
+    create_cluster()
+    deploy(SERVICES)
+    fake_tools.set_logs({s: [f"{s} line {i}" for i in range(15)] for s in ("auth", "tour", "expiration")})
+    fake_tools.clear_calls()
+    return fake_tools
+
+
+def by_prefix(stdout: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in stdout.splitlines():
+        name, sep, text = line.partition(" | ")
+        assert sep, f"line without a prefix: {line!r}"
+        out.setdefault(name.rstrip(), []).append(text)
+    return out
+
+
+def test_all_services_are_multiplexed_each_in_order_behind_an_aligned_name(cluster: FakeWorld) -> None:
+    res = run_cli("logs")
+    assert res.exit_code == 0, res.stderr
+    got = by_prefix(res.stdout)
+    # 15 lines each: with a selector kubectl would stop at 10 unless asked for all (--tail=-1).
+    assert got == {s: [f"{s} line {i}" for i in range(15)] for s in ("auth", "tour", "expiration")}
+    width = max(len(s) for s in SERVICES)
+    assert all(line.index(" | ") == width for line in res.stdout.splitlines())
+    assert "\x1b" not in res.stdout and "\x1b" not in res.stderr  # not a terminal: plain
+    assert cluster.assert_pinned() == len(SERVICES)  # one kubectl call per service, all pinned
+
+
+def test_chosen_services_only_with_tail_and_no_prefix(cluster: FakeWorld) -> None:
+    res = run_cli("logs", "tour", "auth", "--tail", "2", "--no-prefix")
+    assert res.exit_code == 0, res.stderr
+    assert sorted(res.stdout.splitlines()) == ["auth line 13", "auth line 14", "tour line 13", "tour line 14"]
+    assert len(cluster.calls("kubectl")) == 2
+
+
+def test_since_only_shows_newer_lines(cluster: FakeWorld) -> None:
+    now = time.time()
+    cluster.set_logs({"auth": ["old", {"at": now - 3600, "text": "an hour ago"}, {"at": now - 5, "text": "recent"}]})
+    res = run_cli("logs", "auth", "--since", "1m")
+    assert res.stdout.splitlines() == ["auth | recent"]
+
+
+def test_an_unknown_service_is_one_line_listing_the_known_ones_and_exit_2(cluster: FakeWorld) -> None:
+    res = run_cli("logs", "auth", "bookings")
+    assert res.exit_code == 2
+    assert res.stderr.strip().splitlines() == [
+        "ERROR: unknown service 'bookings'; known services: " + ", ".join(SERVICES)
+    ]
+    assert cluster.calls("kubectl") == []
+
+
+def test_without_a_cluster_it_says_so_with_the_fix(fake_tools: FakeWorld, repo_cwd: Path) -> None:
+    res = run_cli("logs", "auth")
+    assert res.exit_code == 1
+    assert "cannot read the logs" in res.stderr and "devctl up" in res.stderr
+
+
+def test_follow_survives_restarts_without_repeating_and_picks_up_new_pods(cluster: FakeWorld, tmp_path: Path) -> None:
+    cluster.set_logs({"auth": ["boot 1", "boot 2"]})
+    cluster.set_knob("logs_follow_seconds", 0.3)  # each `kubectl logs -f` ends after 0.3 s, like a restart
+    ctx = Context.create(config.load({}), reporter=SilentReporter())
+    out = io.BytesIO()
+    err = io.StringIO()
+    stop = threading.Event()
+    opts = lg.LogOptions(services=("auth",), follow=True)
+    follower = threading.Thread(target=lg.show_logs, args=(ctx, opts, out, err), kwargs={"poll": 0.2, "stop": stop})
+    follower.start()
+
+    def lines() -> list[str]:
+        return out.getvalue().decode().splitlines()
+
+    def wait_for(cond: Callable[[], bool], timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while not cond() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cond(), lines()
+
+    try:
+        wait_for(lambda: "auth | boot 2" in lines())
+        time.sleep(1.0)  # several restarts of the stream happen meanwhile
+        cluster.set_logs({"auth": ["boot 1", "boot 2", {"at": time.time(), "text": "after restart"}]})
+        wait_for(lambda: "auth | after restart" in lines())
+        time.sleep(1.0)
+        assert lines().count("auth | boot 1") == 1  # restarts did not repeat old lines
+        assert lines().count("auth | after restart") == 1
+        deploy(("auth",), replicas=2)  # a second pod appears
+        wait_for(lambda: lines().count("auth | boot 1") == 2)  # the new pod is followed from its first line
+    finally:
+        stop.set()
+        follower.join(10)
+    assert not follower.is_alive()
+    assert processes_with_env(f"DEVCTL_FAKE_STATE={cluster.state_dir}") == []

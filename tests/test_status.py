@@ -1,0 +1,280 @@
+"""`devctl status`: every part judged, from one kubectl call, as a table or stable JSON; exit 0 iff healthy."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devctl import status as st
+from devctl.stack import SERVICES
+from tests.conftest import REPO, FakeWorld, run_cli
+from tests.stack_world import healthy_world, run
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def deployment(name: str, replicas: int = 1, ready: int = 1, ns: str = "default", image: str = "") -> dict[str, Any]:
+    return {
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-01-01T10:00:00Z"},
+        "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": name, "image": image or name}]}}},
+        "status": {"readyReplicas": ready} if ready else {},
+    }
+
+
+def pod(app: str, created: str, restarts: int = 0, ns: str = "default") -> dict[str, Any]:
+    return {
+        "kind": "Pod",
+        "metadata": {"name": f"{app}-x-{created[-3:-1]}", "namespace": ns, "labels": {"app": app},
+                     "creationTimestamp": created},
+        "status": {"containerStatuses": [{"restartCount": restarts}]},
+    }  # fmt: skip
+
+
+# --- pure judgements --------------------------------------------------------------------------------
+
+
+def test_service_rows_sum_restarts_and_age_the_newest_pod() -> None:
+    items = [
+        deployment("auth", replicas=2, ready=1, image="csup96/tour-auth:abc"),
+        pod("auth", "2026-01-01T11:00:00Z", restarts=2),
+        pod("auth", "2026-01-01T11:59:00Z", restarts=1),
+        pod("tour", "2026-01-01T11:00:00Z", restarts=9),  # another service's pod
+        deployment("auth", ns="other", ready=0),  # same name elsewhere: not ours
+    ]
+    (row,) = st.service_rows(items, ["auth"], NOW)
+    assert (row.ready, row.desired, row.restarts, row.age_seconds, row.image) == (1, 2, 3, 60, "csup96/tour-auth:abc")
+    assert row.deployed and not row.ok
+
+
+def test_a_service_without_its_deployment_is_not_deployed() -> None:
+    (row,) = st.service_rows([], ["review"], NOW)
+    assert (row.deployed, row.ok, row.ready, row.desired) == (False, False, 0, 0)
+
+
+def test_nodes_ready_are_counted_from_their_ready_condition() -> None:
+    def node(ready: str) -> dict[str, Any]:
+        return {"kind": "Node", "status": {"conditions": [{"type": "Ready", "status": ready}]}}
+
+    assert st.node_counts([node("True"), node("False"), node("Unknown")]) == (1, 3)
+
+
+def controller(available: int) -> dict[str, Any]:
+    d = deployment("ingress-nginx-controller", ns="ingress-nginx")
+    d["status"] = {"availableReplicas": available}
+    return d
+
+
+def webhook(ca: str) -> dict[str, Any]:
+    return {"kind": "ValidatingWebhookConfiguration", "metadata": {"name": "ingress-nginx-admission"},
+            "webhooks": [{"clientConfig": {"caBundle": ca}}]}  # fmt: skip
+
+
+def endpoints(ready: bool) -> dict[str, Any]:
+    return {
+        "kind": "EndpointSlice",
+        "metadata": {"name": "x", "namespace": "ingress-nginx",
+                     "labels": {"kubernetes.io/service-name": "ingress-nginx-controller-admission"}},
+        "endpoints": [{"conditions": {"ready": ready}}],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("items", "admitting", "detail"),
+    [
+        ([], False, "ingress-nginx is not installed"),
+        ([webhook("Y2E=")], False, "left without its controller"),
+        ([controller(0), webhook("Y2E="), endpoints(True)], False, "controller not available (0/1)"),
+        ([controller(1), webhook(""), endpoints(True)], False, "caBundle is not patched yet"),
+        ([controller(1), webhook("Y2E="), endpoints(False)], False, "no ready endpoint yet"),
+        ([controller(1), webhook("Y2E="), endpoints(True)], True, ""),
+    ],
+)
+def test_ingress_admits_only_when_controller_cabundle_and_endpoint_are_ready(
+    items: list[dict[str, Any]], admitting: bool, detail: str
+) -> None:
+    got = st.ingress_status(items)
+    assert got.admitting is admitting and detail in got.detail
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(None, "-"), (5, "5s"), (125, "2m"), (7300, "2h"), (200000, "2d")])
+def test_age_reads_like_kubectl(seconds: int | None, text: str) -> None:
+    assert st.age_text(seconds) == text
+
+
+# --- through the fake tools -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """A healthy world built once per module (the fake calls take a few seconds); tests get copies."""
+    import socket
+
+    from tests.conftest import FAKES
+
+    root = tmp_path_factory.mktemp("healthy")
+    (root / "state").mkdir()
+    (root / "hosts").write_text("127.0.0.1\tlocalhost\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ.get('PATH', '')}")
+        mp.setenv("DEVCTL_FAKE_STATE", str(root / "state"))
+        mp.setenv("DEVCTL_FAKE_PYTHON", sys.executable)
+        mp.setenv("KUBECONFIG", str(root / "kubeconfig"))
+        healthy_world(port, root / "hosts", SERVICES)
+    return root, port
+
+
+@pytest.fixture
+def world(
+    fake_tools: FakeWorld, template: tuple[Path, int], repo_cwd: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> FakeWorld:
+    import shutil
+
+    root, port = template
+    shutil.copy(root / "state" / "state.json", fake_tools.state_dir / "state.json")
+    shutil.copy(root / "kubeconfig", fake_tools.kubeconfig)
+    shutil.copy(root / "hosts", tmp_path / "hosts")
+    monkeypatch.setenv("DEVCTL_REGISTRY_PORT", str(port))
+    return fake_tools
+
+
+def status_json() -> tuple[int, dict[str, Any]]:
+    res = run_cli("status", "--json")
+    return res.exit_code, json.loads(res.stdout)
+
+
+def test_a_healthy_environment_exits_0_from_one_kubectl_call(world: FakeWorld) -> None:
+    code, data = status_json()
+    assert code == 0, data
+    assert data["healthy"] is True
+    assert [s["name"] for s in data["services"]] == list(SERVICES)
+    assert all(s["ok"] and s["ready"] == s["desired"] == 1 for s in data["services"])
+    assert data["services"][0]["image"] == "csup96/tour-auth"
+    assert len(world.calls("kubectl")) == 1  # all services, nodes and ingress together
+    assert world.assert_pinned() == 1
+    assert len(world.calls("docker")) <= 2
+
+
+def test_the_json_keys_are_stable(world: FakeWorld) -> None:
+    _, data = status_json()
+    assert list(data) == ["healthy", "cluster", "registry", "ingress", "hosts", "services"]
+    assert list(data["cluster"]) == [
+        "name", "context", "exists", "running", "api", "nodes_ready", "nodes_total", "drift", "ok", "detail",
+    ]  # fmt: skip
+    assert list(data["registry"]) == ["name", "exists", "running", "host_port", "drift", "ok", "detail"]
+    assert list(data["ingress"]) == ["installed", "controller_ready", "admitting", "ok", "detail"]
+    assert list(data["hosts"]) == ["host", "ip", "state", "ok", "detail"]
+    assert list(data["services"][0]) == [
+        "name", "deployed", "ready", "desired", "restarts", "age_seconds", "image", "ok",
+    ]  # fmt: skip
+
+
+def _stop_registry(w: FakeWorld, tmp: Path) -> None:
+    w.stop_container("kind-registry")
+
+
+def _ingress_never_ready(w: FakeWorld, tmp: Path) -> None:
+    w.set_knob("ingress_never_ready", True)
+
+
+def _no_hosts_line(w: FakeWorld, tmp: Path) -> None:
+    (tmp / "hosts").write_text("127.0.0.1\tlocalhost\n")
+
+
+def _auth_not_ready(w: FakeWorld, tmp: Path) -> None:
+    w.set_knob("deploy_never_ready", ["auth"])
+
+
+def _drifted(w: FakeWorld, tmp: Path) -> None:
+    import dataclasses
+
+    from devctl import config
+    from devctl.cluster.spec import ClusterSpec, stamp_manifest
+
+    spec = dataclasses.replace(ClusterSpec.from_config(config.load({})), http_port=8080)
+    run("kubectl", "--context", "kind-tour", "apply", "-f", "-", input=stamp_manifest(spec))
+
+
+@pytest.mark.parametrize(
+    ("breakage", "part", "words"),
+    [
+        (_stop_registry, "registry", "is exited"),
+        (_ingress_never_ready, "ingress", "controller not available"),
+        (_no_hosts_line, "hosts", "tour.xyz"),
+        (_drifted, "cluster", "http_port: 8080 now, 80 wanted"),
+    ],
+)
+def test_each_unhealthy_part_is_named_and_exits_1(
+    world: FakeWorld, tmp_path: Path, breakage: Any, part: str, words: str
+) -> None:
+    breakage(world, tmp_path)
+    code, data = status_json()
+    assert code == 1
+    assert data["healthy"] is False and data[part]["ok"] is False
+    assert words in data[part]["detail"]
+    others = [p for p in ("cluster", "registry", "ingress", "hosts") if p != part]
+    assert all(data[p]["ok"] for p in others), data
+
+
+def test_a_service_that_is_not_ready_fails_the_whole(world: FakeWorld, tmp_path: Path) -> None:
+    _auth_not_ready(world, tmp_path)
+    code, data = status_json()
+    auth = data["services"][0]
+    assert code == 1 and (auth["ready"], auth["desired"], auth["ok"]) == (0, 1, False)
+
+
+def test_without_a_cluster_everything_is_still_reported(fake_tools: FakeWorld, repo_cwd: Path) -> None:
+    code, data = status_json()
+    assert code == 1
+    assert data["cluster"]["exists"] is False and data["cluster"]["api"] == "no-context"
+    assert "no kind cluster named tour" in data["cluster"]["detail"]
+    assert data["services"][0]["ready"] is None  # not known, not zero
+    assert data["registry"]["exists"] is False
+
+
+def test_docker_down_is_said_once_per_part(fake_tools: FakeWorld, repo_cwd: Path) -> None:
+    fake_tools.docker_down()
+    code, data = status_json()
+    assert code == 1
+    assert "Docker daemon is not reachable" in data["cluster"]["detail"]
+    assert data["cluster"]["exists"] is None and data["registry"]["running"] is None
+
+
+def test_the_table_names_every_part_and_service_without_control_codes_when_piped(world: FakeWorld) -> None:
+    res = run_cli("status")
+    assert res.exit_code == 0
+    for word in ("cluster", "registry", "ingress", "hosts", "healthy", *SERVICES):
+        assert word in res.stdout
+    assert "\x1b" not in res.stdout
+
+
+def test_watch_prints_a_fresh_report_every_interval_until_ctrl_c(world: FakeWorld) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devctl", "status", "--watch", "--json", "--interval", "0.2"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    try:
+        reports = [json.loads(proc.stdout.readline()) for _ in range(3)]
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert [r["healthy"] for r in reports] == [True, True, True]
+    assert proc.returncode == 0
