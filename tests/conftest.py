@@ -126,6 +126,7 @@ class FakeWorld:
             "DEVCTL_FAKE_STATE": str(self.state_dir),
             "DEVCTL_FAKE_PYTHON": sys.executable,
             "KUBECONFIG": str(self.kubeconfig),
+            "XDG_STATE_HOME": str(self.root / "state-home"),
         }
 
 
@@ -147,6 +148,7 @@ def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
         if k.startswith(("DEVCTL_", "SKAFFOLD_")) and k not in ("DEVCTL_FAKE_STATE", "DEVCTL_FAKE_PYTHON"):
             monkeypatch.delenv(k)
     monkeypatch.setenv("DEVCTL_HOSTS_FILE", str(tmp_path / "hosts"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))  # dev-loop pid files
     (tmp_path / "hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost\n")
     yield world
 

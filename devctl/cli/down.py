@@ -30,8 +30,7 @@ def down(
     c = make_context(ctx)
     out = console()
     try:
-        # TODO(devloop): ending a running dev loop belongs here, before the teardown; the lead wires it.
-        removed = teardown(c, registry=registry)
+        removed = _stop_dev_loop(c) + teardown(c, registry=registry)
     finally:
         c.reporter.close()
     verb = "would remove" if c.cfg.dry_run else "removed"
@@ -44,6 +43,19 @@ def down(
         out.print(f"nothing to delete: {what}", markup=False, highlight=False)
     if hosts:
         _remove_hosts_entry(c)
+
+
+def _stop_dev_loop(c: Context) -> list[str]:
+    """A dev loop still running for this cluster is ended first (Skaffold cleans up), then the cluster goes."""
+    from devctl.devloop import pidfile
+
+    running = pidfile.find(c.cfg.cluster)
+    if running is None:
+        return []
+    if c.cfg.dry_run:
+        return [f"the running dev loop (devctl pid {running.pid})"]
+    pidfile.stop(c.cfg.cluster, timeout=c.cfg.cleanup_timeout, notify=c.reporter.info)
+    return [f"the running dev loop (devctl pid {running.pid})"]
 
 
 def _remove_hosts_entry(c: Context) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from devctl.config import Config
 from devctl.context import Context
 from devctl.devloop import console as console_parser
-from devctl.devloop import events
+from devctl.devloop import events, pidfile
 from devctl.devloop.api import EventStream, free_port
 from devctl.devloop.model import CONSOLE, EVENTS, DevModel, PodCounts
 from devctl.devloop.supervisor import Outcome, Supervisor
@@ -186,15 +186,17 @@ def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, con
             argv = skaffold.argv("dev", *dev_args(cfg, free_port(), keep=keep, profile=profile))
             ctx.reporter.info("would run: " + shlex.join(argv))
             return 0
-        for attempt in range(1, PORT_ATTEMPTS + 1):
-            model = DevModel(services, images)
-            view = make_view(model, Frame(cfg.url, keep, services), console)
-            session = _Session(ctx, model, view, skaffold, dev_args(cfg, free_port(), keep=keep, profile=profile))
-            outcome = _run_session(session, view, model, cfg, live=isinstance(view, LiveView))
-            if not session.port_was_taken(outcome) or attempt == PORT_ATTEMPTS:
-                view.finish(outcome)
-                return outcome.exit_code
-            view.notice("the event API's port was taken meanwhile; starting Skaffold again on another port")
+        with pidfile.claim(cfg):  # `devctl down` finds and ends this loop; a second `dev` is refused
+            for attempt in range(1, PORT_ATTEMPTS + 1):
+                model = DevModel(services, images)
+                view = make_view(model, Frame(cfg.url, keep, services), console)
+                args = dev_args(cfg, free_port(), keep=keep, profile=profile)
+                session = _Session(ctx, model, view, skaffold, args)
+                outcome = _run_session(session, view, model, cfg, live=isinstance(view, LiveView))
+                if not session.port_was_taken(outcome) or attempt == PORT_ATTEMPTS:
+                    view.finish(outcome)
+                    return outcome.exit_code
+                view.notice("the event API's port was taken meanwhile; starting Skaffold again on another port")
     raise AssertionError("unreachable")
 
 
