@@ -146,3 +146,16 @@ def test_services_profile_without_sources_says_which_folders_are_missing(world: 
     line = next(ln for ln in res.stderr.splitlines() if ln.startswith("ERROR:"))
     assert "auth" in line and "client" in line
     assert not any(c["argv"][:2] == ["create", "cluster"] for c in world.calls())
+
+
+def test_piped_output_has_no_control_codes_and_reports_each_step_with_its_duration(
+    world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    res = run_cli("up", "--no-dev")
+    assert res.exit_code == 0, res.stderr
+    assert "\x1b" not in res.stdout + res.stderr
+    import re
+
+    assert re.search(r" ✓ Kind cluster \(\d+\.\ds\)", res.stderr)
+    assert re.search(r" ✓ Dev secrets \(\d+\.\ds\)", res.stderr)
