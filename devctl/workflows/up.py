@@ -92,12 +92,24 @@ def build_args(cfg: Config) -> list[str]:
     return args
 
 
-def build_step() -> Step:
+def build_step(*, always: bool = False) -> Step:
     """Build every image into the local Docker cache while the ingress comes up.
 
     It waits for the cluster (not the ingress): `skaffold build` is pinned with --kube-context like every
-    Skaffold call, and that context exists only once kind has created the cluster.
+    Skaffold call, and that context exists only once kind has created the cluster. The pre-build only pays
+    off while a new cluster starts (it overlaps the ingress wait); on a cluster that already existed there is
+    nothing to overlap, and `skaffold dev` finds unchanged images in its own cache, so the step is skipped
+    (``always``: `--only build` asked for it).
     """
+
+    def check(ctx: Context) -> str | None:
+        from devctl.cluster.steps import current
+
+        if always:
+            return None
+        if current(ctx).plan.create:
+            return None
+        return "the cluster already existed: `skaffold dev` builds what changed"
 
     def apply(ctx: Context) -> str:
         import tempfile
@@ -114,7 +126,7 @@ def build_step() -> Step:
     def describe(ctx: Context) -> list[str]:
         return [" ".join(ctx.skaffold.argv("build", *build_args(ctx.cfg))) + " -c <private config>"]
 
-    return FuncStep("build", "Build images", apply, describe_fn=describe, needs=("cluster",))
+    return FuncStep("build", "Build images", apply, check, describe, needs=("cluster",))
 
 
 def plan(opts: UpOptions) -> tuple[list[Step], list[Step]]:
@@ -129,7 +141,7 @@ def plan(opts: UpOptions) -> tuple[list[Step], list[Step]]:
     cluster = cluster_steps(opts.recreate)
     second: list[Step] = [*cluster]
     if not opts.skip_build:
-        second.append(build_step())
+        second.append(build_step(always=opts.only == "build"))
     second += [*ingress_steps(), secrets.step()]
     if opts.only is None:
         return first, second

@@ -46,6 +46,7 @@ FAKE_CLUSTER = "tour"
 # developer's own `kind-registry` (devctl's default) must survive `make e2e`.
 E2E_REGISTRY_NAME = "devctl-e2e-registry"
 HOSTS_SEED = "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
+FAKE_INGRESS_MANIFEST = REPO / "tests" / "data" / "ingress-nginx-kind-v1.15.1.yaml"
 # The longest a single devctl command may take: a real `up` creates a cluster and waits up to 180 s for
 # ingress-nginx (config.py ingress_timeout), image pulls included.
 DEFAULT_TIMEOUT: dict[Mode, float] = {"fake": 60.0, "real": 900.0}
@@ -365,6 +366,9 @@ def build_toolbox(mode: Mode, root: Path, environ: Mapping[str, str], label: str
         world.state_dir.mkdir()
         world.kubeconfig.parent.mkdir()
         env.update(world.env())
+        # The fake kubectl reads no URLs (no network on a test machine): the pinned upstream manifest's
+        # local copy; real mode keeps devctl's default, the pinned upstream URL.
+        env["DEVCTL_INGRESS_MANIFEST"] = str(FAKE_INGRESS_MANIFEST)
         kubeconfig, cluster, ports = world.kubeconfig, FAKE_CLUSTER, Ports(*free_ports(3))
     else:
         kubeconfig = root / "kube" / "config"
@@ -397,6 +401,12 @@ def build_toolbox(mode: Mode, root: Path, environ: Mapping[str, str], label: str
 # --- pytest wiring ---------------------------------------------------------------------------------
 
 _FAILED = pytest.StashKey[bool]()
+
+
+def earlier_failure(item: pytest.Item) -> bool:
+    """True once a test of ``item``'s module has failed: a journey's later steps build on its earlier ones."""
+    module = item.getparent(pytest.Module)
+    return module is not None and module.stash.get(_FAILED, False)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -15,7 +15,13 @@ What it reproduces, and from where (../shared/reference/skaffold.md):
 - SIGINT/SIGTERM: graceful stop, `Cleaning up...` + the kubectl delete lines, deletes what it applied
   unless `--cleanup=false`, exit 0; later signals are swallowed (§4);
 - a first-iteration deploy failure (§3 "First-deploy failure"): the status-check lines, cleanup,
-  stderr `N/M deployment(s) failed`, exit 1.
+  stderr `N/M deployment(s) failed`, exit 1;
+- file sync after the first iteration (§3 "Later iterations", §5): it polls the files each artifact's
+  `sync.manual` rules match (globs relative to the artifact's `context`); a changed or new file starts
+  `DevLoop-N` (InProgress, no Build/Deploy tasks: a sync-only loop), prints `Syncing K files for
+  <image>:<tag>` per artifact with matching changes, then `Watching for changes...`, and ends `DevLoop-N
+  Succeeded`. Nothing is copied anywhere (the fake cluster has no containers), deleted files are not
+  reported, and a change no sync rule covers triggers nothing (a real Skaffold would rebuild).
 Enum names beyond §5 (`OK`, `STATUSCHECK_DEPLOYMENT_ROLLOUT_PENDING`, `BUILD_SUCCESS`) and the
 ActionableErr fields (`errCode`, `message`, `suggestions`) are those of Skaffold's proto/enums/enums.proto
 and proto/v2/skaffold.proto.
@@ -31,8 +37,9 @@ Knobs (FakeWorld.set_knob):
 
 Its own log, `$DEVCTL_FAKE_STATE/skaffold-dev.jsonl` (one JSON object a line, appended): `start` (argv,
 pid, pgid, the SKAFFOLD_* variables it received), `ready` (first iteration done, app logs printed),
-`signal` (each one received), `child` (pid), `api` (each HTTP request, its path),
-`cleanup`, `exit` (code). `start` also keeps the text of the `-c` global config file and the cwd.
+`signal` (each one received), `child` (pid), `api` (each HTTP request, its path), `sync` (iteration,
+the changed files, the images), `cleanup`, `exit` (code). `start` also keeps the text of the `-c` global
+config file and the cwd.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ BOOL_FLAGS = {
     "--check-cluster-node-platforms", "--enable-rpc", "--timestamps", "--cache-artifacts",
 }
 INT_FLAGS = {"rpc-port", "rpc-http-port", "watch-poll-interval"}
+WATCH_INTERVAL = 0.1  # seconds between polls of the synced files (the real notify trigger reacts at once)
 USAGE = ("Usage:\n  skaffold dev [options]\n\n"
          'Use "skaffold options" for a list of global command-line options (applies to all commands).\n')
 
@@ -235,6 +243,7 @@ class Dev:
         self.task_id = "DevLoop-1"
         self.applied: str | None = None  # the manifests applied (a temp file), for cleanup
         self.children: list[subprocess.Popen[bytes]] = []
+        self.sync_rules: dict[str, list[str]] = {}  # image -> absolute glob patterns of its sync rules
 
     # output: every stdout write is also a skaffoldLogEvent (§5)
     def say(self, line: str) -> None:
@@ -273,6 +282,11 @@ class Dev:
             manifests = prof.get("manifests") or manifests
         images = [a["image"] for a in build.get("artifacts") or []]
         base = os.path.dirname(os.path.abspath(path))
+        self.sync_rules = {
+            a["image"]: [os.path.join(base, a.get("context") or ".", rule["src"])
+                         for rule in ((a.get("sync") or {}).get("manual") or []) if rule.get("src")]
+            for a in build.get("artifacts") or []
+        }
         docs: list[dict[str, Any]] = []
         for pattern in manifests.get("rawYaml") or []:
             for p in sorted(glob.glob(os.path.join(base, pattern), recursive=True)):
@@ -364,9 +378,54 @@ class Dev:
         self.bus.emit(task("DevLoop", "Succeeded"))
         self.app_logs(rendered, images)
         record("ready")
-        while not self.stop.wait(0.05):
-            pass
+        self.watch(tags)
         return self.finish(0)
+
+    # -- later iterations: file sync (§3 "Later iterations", §5) -------------------------------------------
+
+    def snapshot(self) -> dict[str, dict[str, str]]:
+        """image -> {file: digest of its content} for every file its sync rules match now."""
+        out: dict[str, dict[str, str]] = {}
+        for img, patterns in self.sync_rules.items():
+            files: dict[str, str] = {}
+            for pattern in patterns:
+                for p in glob.glob(pattern, recursive=True):
+                    try:
+                        with open(p, "rb") as f:
+                            files[p] = hashlib.sha256(f.read()).hexdigest()
+                    except OSError:  # a directory, or gone meanwhile
+                        continue
+            out[img] = files
+        return out
+
+    def watch(self, tags: dict[str, str]) -> None:
+        """Until a stop is requested: each change of synced files is one sync-only dev loop."""
+        iteration = 1
+        seen = self.snapshot()
+        while not self.stop.wait(WATCH_INTERVAL):
+            now = self.snapshot()
+            if now == seen:
+                continue
+            if self.stop.wait(WATCH_INTERVAL):  # let a write in progress finish, like Skaffold's batching
+                return
+            now = self.snapshot()
+            changed = {img: sorted(p for p, digest in files.items() if seen.get(img, {}).get(p) != digest)
+                       for img, files in now.items()}
+            seen = now
+            changed = {img: files for img, files in changed.items() if files}
+            if not changed:
+                continue  # only deletions: not reported by this fake
+            iteration += 1
+            self.task_id = f"DevLoop-{iteration}"
+            self.meta()
+            self.bus.emit(task("DevLoop", "InProgress", iteration=iteration))
+            for img in self.sync_rules:
+                if img in changed:
+                    self.say(f"Syncing {len(changed[img])} files for {tags.get(img, img)}")  # "files" also for 1
+            self.say("Watching for changes...")
+            self.bus.emit(task("DevLoop", "Succeeded", iteration=iteration))
+            record("sync", iteration=iteration, images=sorted(changed),
+                   files=sorted({p for files in changed.values() for p in files}))
 
     def build_event(self, img: str, step: str, status: str) -> dict[str, Any]:
         return {"buildSubtaskEvent": {"id": img, "task_id": "Build-1", "artifact": img, "step": step,
