@@ -38,7 +38,7 @@ pytest: $(STAMP_TEST)
 
 ## make bench: ratios for the speed targets (prints, never fails on timing)
 bench: $(STAMP_TEST)
-	$(BIN)/python -m devctl.bench
+	$(BIN)/python -m tests.bench
 
 ## make e2e: the scenario tests against the real docker, kind, kubectl and skaffold
 e2e: $(STAMP_TEST)

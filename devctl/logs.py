@@ -103,7 +103,7 @@ class Output:
         self.closed = threading.Event()  # the reader went away (`devctl logs | head`)
         self._lock = threading.Lock()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         if self.closed.is_set():
             raise BrokenPipeError
         with self._lock:
@@ -127,18 +127,27 @@ class Lines:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def feed(self, chunk: bytes) -> None:
+        # Two copies of the data per chunk, both in C: joining (prefix, pending, chunk), then one
+        # bytes.replace that puts the prefix after every newline. The last, partial line waits in
+        # ``pending``; what is written is a view up to the last newline (no third copy).
+        prefix = self.prefix
         with self._lock:
-            data = self.pending + chunk
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                self.pending = data
-                return
-            self.pending = data[cut + 1 :]
+            if prefix:
+                data = b"".join((prefix, self.pending, chunk)).replace(b"\n", b"\n" + prefix)
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    self.pending += chunk
+                    return
+                self.pending = data[cut + 1 + len(prefix) :]  # after the last newline come the prefix, then the rest
+            else:
+                data = self.pending + chunk if self.pending else chunk
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    self.pending = data
+                    return
+                self.pending = data[cut + 1 :]
             self.last_line_at = time.time()  # wall clock: compared with the node's log timestamps
-            whole = data[: cut + 1]
-        if self.prefix:
-            whole = self.prefix + whole[:-1].replace(b"\n", b"\n" + self.prefix) + b"\n"
-        self.output.write(whole)
+        self.output.write(memoryview(data)[: cut + 1])
 
     def end(self) -> None:
         with self._lock:

@@ -5,6 +5,11 @@ Two explicit calls: ``output`` for reads (runs even under --dry-run) and ``run``
 ``CommandError`` with a pasteable command line on a non-zero exit. ``start`` launches a long-running
 process in its own session (process group) for the dev loop and ``kubectl logs -f``.
 Only this module and ``devctl.tools`` start processes.
+
+``output``/``run`` and ``start_chunks`` use ``subprocess`` directly: importing ``sh`` costs ~100 ms
+(it imports asyncio) and each of its calls ~13 ms more than ``subprocess.run``, and a warm ``devctl up``
+or ``devctl status`` is mostly such short calls (the issue 7 speed targets). ``sh`` drives what needs
+its line callbacks and foreground handling: ``interactive`` and ``start`` (the dev loop).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from devctl.errors import CommandError, CommandTimeout, ToolNotFound
 
@@ -168,38 +173,36 @@ class Runner:
 
         sh splits and decodes line by line in Python (~4 us a line); ``devctl logs`` moves hundreds of
         thousands of lines, so stdout goes to a pipe read here in large chunks. A chunk may end mid-line.
+        stderr arrives line by line (decoded, newline kept), like ``start``'s.
         """
-        import sh
+        import subprocess
 
         argv = list(argv)
         exe = self.require(argv[0])
         self._trace(argv)
         read_fd, write_fd = os.pipe()
         try:
-            proc = sh.Command(exe)(
-                *argv[1:],
-                _bg=True,
-                _bg_exc=False,
-                _new_session=True,
-                _out=write_fd,  # fd-based: the child writes straight into our pipe
-                _err=on_stderr,
-                _tty_out=False,
-                _in=None,
-                _env=self._env(env),
-                _cwd=cwd,
-                _ok_code=list(range(256)),
-                _encoding="utf-8",
-                _decode_errors="replace",
-                _err_bufsize=1,
+            proc = subprocess.Popen(
+                [exe, *argv[1:]],
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,  # the child writes straight into our pipe
+                stderr=subprocess.PIPE,
+                env=self._env(env),
+                cwd=cwd,
+                start_new_session=True,  # its own process group: signal_group reaches its children too
             )
-        except BaseException:
+        except OSError as err:
             os.close(read_fd)
-            raise
+            raise self._not_runnable(argv, exe, err) from err
         finally:
             os.close(write_fd)  # only the child keeps the write end: EOF when it (and its children) exit
         reader = threading.Thread(target=_pump, args=(read_fd, on_chunk), name=f"stdout of {argv[0]}", daemon=True)
         reader.start()
-        return Background(argv, proc, reader)
+        errors = threading.Thread(
+            target=_lines, args=(proc.stderr, on_stderr), name=f"stderr of {argv[0]}", daemon=True
+        )
+        errors.start()
+        return _PopenBackground(argv, proc, reader, errors)
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -213,6 +216,13 @@ class Runner:
         if self.verbose:
             self.echo("+ " + shlex.join(argv))
 
+    def _not_runnable(self, argv: list[str], exe: str, err: OSError) -> ToolNotFound:
+        from devctl.tools.install import install_hint
+
+        if isinstance(err, PermissionError):
+            return ToolNotFound(argv[0], f"{exe} is not executable ({err.strerror})")
+        return ToolNotFound(argv[0], install_hint(argv[0]))  # raced with an uninstall
+
     def _call(
         self,
         argv: list[str],
@@ -222,33 +232,30 @@ class Runner:
         ok_codes: Sequence[int],
         env: Mapping[str, str] | None,
     ) -> Result:
-        import sh
+        import subprocess
 
         exe = self.require(argv[0])
         self._trace(argv)
-        kwargs: dict[str, Any] = {
-            "_tty_out": False,  # sh allocates a pty by default; tools would colour and paginate
-            "_env": self._env(env),
-            "_ok_code": list(range(256)),
-            "_return_cmd": True,
-        }
-        if input is not None:
-            kwargs["_in"] = input
-        if timeout is not None:
-            kwargs["_timeout"] = timeout
         try:
-            proc = sh.Command(exe)(*argv[1:], **kwargs)
-        except sh.TimeoutException as err:
+            # Pipes, never a terminal (tools would colour and paginate); stdin is empty unless given,
+            # so a tool that reads it gets EOF instead of the user's terminal. On a timeout the
+            # process is killed (SIGKILL) and reaped.
+            proc = subprocess.run(
+                [exe, *argv[1:]],
+                input=None if input is None else input.encode(),
+                stdin=subprocess.DEVNULL if input is None else None,
+                capture_output=True,
+                env=self._env(env),
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as err:
             raise CommandTimeout(f"{shlex.join(argv)!r} did not finish within {timeout:g} s") from err
-        except sh.CommandNotFound as err:  # raced with an uninstall, or not executable
-            from devctl.tools.install import install_hint
-
-            raise ToolNotFound(argv[0], install_hint(argv[0])) from err
-        except PermissionError as err:
-            raise ToolNotFound(argv[0], f"{exe} is not executable ({err.strerror})") from err
+        except OSError as err:  # not executable, or raced with an uninstall
+            raise self._not_runnable(argv, exe, err) from err
         stdout = _decode(proc.stdout)
         stderr = _decode(proc.stderr)
-        code = int(proc.exit_code)
+        code = int(proc.returncode)
         if code not in ok_codes:
             raise CommandError(argv, code, stdout, stderr)
         return Result(argv, code, stdout, stderr)
@@ -267,6 +274,19 @@ def _pump(fd: int, on_chunk: ChunkSink) -> None:
         return
     finally:
         os.close(fd)
+
+
+def _lines(stream: IO[bytes] | None, on_line: LineSink) -> None:
+    """Copy a pipe to ``on_line`` line by line (decoded, newline kept) until EOF."""
+    if stream is None:
+        return
+    try:
+        for raw in stream:
+            on_line(raw.decode("utf-8", errors="replace"))
+    except Exception:  # as _pump: never leave the child blocked on a full pipe because a sink failed
+        return
+    finally:
+        stream.close()
 
 
 def _decode(data: bytes | str | None) -> str:
@@ -325,3 +345,29 @@ class Background:
         if process is not None and process.exit_code is not None:
             with contextlib.suppress(Exception):
                 process.wait()
+
+
+class _PopenBackground(Background):
+    """A ``Background`` for ``Runner.start_chunks``: a ``subprocess.Popen`` and its two pipe readers."""
+
+    def __init__(self, argv: list[str], proc: Any, reader: threading.Thread, errors: threading.Thread) -> None:
+        super().__init__(argv, proc, reader)
+        self._errors = errors
+
+    def alive(self) -> bool:
+        return bool(self._proc.poll() is None)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        import subprocess
+
+        try:
+            return int(self._proc.wait(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            return None
+
+    def drain(self, timeout: float | None = 5.0) -> None:
+        if self._reader is not None:
+            self._reader.join(timeout)
+        if self._proc.poll() is not None:
+            # As sh does: give up on stderr after ~2 s when a leftover grandchild still holds it open.
+            self._errors.join(2.0)

@@ -18,8 +18,6 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import yaml
-
 from devctl.cluster.spec import REGISTRY_CONTAINER_PORT, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, read_stamp
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
@@ -169,6 +167,8 @@ def read_hosting(configmap: dict[str, Any]) -> dict[str, Any] | None:
     raw = (configmap.get("data") or {}).get(HOSTING_KEY)
     if not isinstance(raw, str):
         return None
+    import yaml
+
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
