@@ -160,6 +160,22 @@ def repo_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
     return REPO
 
 
+def load_standin(module_name: str) -> Any:
+    """The stand-in server's code (services/standin/server.py) as a module, to run real stand-ins in tests."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(module_name, REPO / "services" / "standin" / "server.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the image context
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = before
+    return module
+
+
 def run_cli(*args: str, input: str | None = None) -> Any:
     """Invoke the devctl CLI in-process (typer's CliRunner); returns the Result (exit_code, stdout, stderr)."""
     from typer.testing import CliRunner

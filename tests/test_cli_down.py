@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,18 +13,10 @@ import yaml
 from devctl import config
 from devctl.cluster.steps import cluster_steps
 from devctl.context import Context
+from devctl.devloop.api import free_port
 from devctl.report import SilentReporter
 from devctl.steps import run_steps
 from tests.conftest import FAKES, FakeWorld, run_cli
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
-
 
 _SNAPSHOT: dict[str, Any] = {}
 PORT_ENVS = ("DEVCTL_HTTP_PORT", "DEVCTL_HTTPS_PORT", "DEVCTL_REGISTRY_PORT")
@@ -36,7 +27,7 @@ def world(fake_tools: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> FakeWorld:
     """A machine after `devctl up`'s cluster part, with another kind cluster and a foreign context.
     Built once through the real steps and fakes, then copied into each test's own fake world."""
     if not _SNAPSHOT:
-        ports = {env: str(_free_port()) for env in PORT_ENVS}
+        ports = {env: str(free_port()) for env in PORT_ENVS}
         for env, port in ports.items():
             monkeypatch.setenv(env, port)
         fake_tools.add_foreign_context("prod", current=True)

@@ -25,6 +25,7 @@ from devctl.cluster.plan import ClusterPlan
 from devctl.cluster.spec import STAMP_NAME, ClusterSpec, kind_config, read_stamp
 from devctl.cluster.steps import check_ports, cluster_steps
 from devctl.context import Context
+from devctl.devloop.api import free_port
 from devctl.errors import DevctlError
 from devctl.report import SilentReporter
 from devctl.runner import Result, Runner
@@ -33,14 +34,6 @@ from tests.conftest import FAKES, FakeWorld, run_cli
 
 NODE = "tour-control-plane"
 REGISTRY = "kind-registry"
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
 
 
 @pytest.fixture

@@ -9,20 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from devctl.devloop.api import free_port
 from tests.conftest import FakeWorld, run_cli
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
 
 
 @pytest.fixture
 def free_ports(monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, int]:
-    ports = (_free_port(), _free_port(), _free_port())
+    ports = (free_port(), free_port(), free_port())
     monkeypatch.setenv("DEVCTL_HTTP_PORT", str(ports[0]))
     monkeypatch.setenv("DEVCTL_HTTPS_PORT", str(ports[1]))
     monkeypatch.setenv("DEVCTL_REGISTRY_PORT", str(ports[2]))

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
+from devctl.devloop.api import free_port
 from tests.conftest import REPO, FakeWorld, run_cli
 
 MANIFEST = REPO / "tests" / "data" / "ingress-nginx-kind-v1.15.1.yaml"
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
-
-
 @pytest.fixture
 def world(fake_tools: FakeWorld, repo_cwd: Path, monkeypatch: pytest.MonkeyPatch) -> FakeWorld:
     for var in ("DEVCTL_HTTP_PORT", "DEVCTL_HTTPS_PORT", "DEVCTL_REGISTRY_PORT"):
-        monkeypatch.setenv(var, str(_free_port()))
+        monkeypatch.setenv(var, str(free_port()))
     monkeypatch.setenv("DEVCTL_INGRESS_MANIFEST", str(MANIFEST))
     fake_tools.add_foreign_context("prod", current=True)  # the user's current context is someone else's
     return fake_tools

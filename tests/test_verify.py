@@ -8,16 +8,13 @@ could not fail); the fake kubectl's service proxy forwards `/healthz` to real st
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,7 +24,7 @@ from devctl.runner import Runner
 from devctl.tools.kind import Kind
 from devctl.tools.kubectl import Kubectl
 from devctl.verify import HealthTarget, Probe, ProbeResult, parse_health, plan_probes, run_probes
-from tests.conftest import REPO, FakeWorld, run_cli
+from tests.conftest import REPO, FakeWorld, load_standin, run_cli
 
 HOST = "tour.xyz"
 
@@ -109,20 +106,7 @@ def ingress(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeIngre
 # --- stand-ins behind the fake kubectl's service proxy ------------------------------------------------
 
 
-def _load_standin() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("standin_for_verify", REPO / "services" / "standin" / "server.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the image context
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = before
-    return module
-
-
-standin = _load_standin()
+standin = load_standin("standin_for_verify")
 
 
 @pytest.fixture

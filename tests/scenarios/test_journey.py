@@ -22,28 +22,25 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import importlib.util
 import json
 import os
 import posixpath
 import re
 import secrets
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_standin
 from tests.scenarios.conftest import Run, Started, Toolbox, e2e_requested, earlier_failure
 from tests.stack_world import living, processes_with_env
 
@@ -111,20 +108,7 @@ def stack_images() -> dict[str, str]:
     return {a["image"]: a["image"].rsplit("-", 1)[-1] for a in cfg["build"]["artifacts"]}
 
 
-def _load_standin() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("standin_for_scenarios", STANDIN_SOURCE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the image context
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = before
-    return module
-
-
-standin = _load_standin()
+standin = load_standin("standin_for_scenarios")
 
 
 # --- small helpers -----------------------------------------------------------------------------------
