@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -47,9 +48,15 @@ def running_dev(project: Path, fake_tools: FakeWorld) -> Iterator[subprocess.Pop
         assert ready.wait(30), "".join(lines)
         yield proc
     finally:
+        # Stop it as a user would (Ctrl-C), so Skaffold cleans up: a SIGKILL would orphan the fake Skaffold.
         if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+    assert processes_with_env(f"DEVCTL_FAKE_STATE={fake_tools.state_dir}") == []
 
 
 def test_the_running_loop_is_recorded_and_a_second_one_is_refused(running_dev: subprocess.Popen[str]) -> None:
