@@ -21,6 +21,27 @@ REPO = Path(__file__).resolve().parent.parent
 FAKES = REPO / "tests" / "fakes"
 SHARED = REPO.parent / "shared"
 
+# ingress-nginx.md §7: the worked request table for the tour Ingress (request path, backend service).
+SECTION7_REQUESTS: list[tuple[str, str]] = [
+    ("/api/v1/tours/42/reviews", "review"),
+    ("/api/v1/tours/42/bookings", "booking"),
+    ("/api/v1/tours/42", "tour"),
+    ("/api/v1/tours", "tour"),
+    ("/api/v1/toursfoo", "tour"),
+    ("/api/v1/users/me", "auth"),
+    ("/API/V1/AUTH/login", "auth"),
+    ("/api/v1/admin/tours/5", "tour"),
+    ("/", "client"),
+    ("/index.html", "client"),
+    ("/api/v1/unknown", "client"),
+    ("/api/v1/tours/reviews", "review"),
+    ("/api/v1/tours/42/bookings/reviews", "booking"),
+    ("/api/v1/admin/tours/5/reviews", "tour"),
+    ("/api/v1//tours/42/reviews", "review"),
+    ("/api/v1/x/../tours/1", "tour"),
+    ("/api/v1/tours/42/reviews?x=1", "review"),
+]
+
 
 @dataclass
 class FakeWorld:

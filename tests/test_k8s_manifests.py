@@ -7,10 +7,8 @@ is validated against its own schema, strictly (unknown fields are errors).
 
 from __future__ import annotations
 
-import importlib.util
 import posixpath
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import pytest
 import yaml
 
 from devctl import stack
+from tests.conftest import SECTION7_REQUESTS, load_standin
 
 REPO = Path(__file__).resolve().parents[1]
 K8S = REPO / "k8s"
@@ -360,41 +359,14 @@ def _route(uri: str) -> str:
 
 @pytest.mark.parametrize(
     ("uri", "backend"),
-    [  # ingress-nginx.md §7, the worked tour.xyz table
-        ("/api/v1/tours/42/reviews", "review"),
-        ("/api/v1/tours/42/bookings", "booking"),
-        ("/api/v1/tours/42", "tour"),
-        ("/api/v1/tours", "tour"),
-        ("/api/v1/toursfoo", "tour"),
-        ("/api/v1/users/me", "auth"),
-        ("/API/V1/AUTH/login", "auth"),
-        ("/api/v1/admin/tours/5", "tour"),
-        ("/", "client"),
-        ("/index.html", "client"),
-        ("/api/v1/unknown", "client"),
-        ("/api/v1/tours/reviews", "review"),
-        ("/api/v1/tours/42/bookings/reviews", "booking"),
-        ("/api/v1/admin/tours/5/reviews", "tour"),
-        ("/api/v1//tours/42/reviews", "review"),
-        ("/api/v1/x/../tours/1", "tour"),
-        ("/api/v1/tours/42/reviews?x=1", "review"),
-    ],
+    SECTION7_REQUESTS,
 )
 def test_requests_reach_the_backend_ingress_nginx_would_choose(uri: str, backend: str) -> None:
     assert _route(uri) == backend
 
 
 def _standin_example_routes() -> tuple[tuple[str, str], ...]:
-    path = REPO / "services" / "standin" / "server.py"
-    spec = importlib.util.spec_from_file_location("standin_server_routes", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = before
+    module = load_standin("standin_server_routes")
     routes: tuple[tuple[str, str], ...] = module.EXAMPLE_ROUTES
     return routes
 
