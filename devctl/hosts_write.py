@@ -19,12 +19,10 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, NamedTuple
 
 from devctl.errors import DevctlError
 from devctl.hosts_block import Plan
@@ -46,8 +44,7 @@ class HostsWriteError(DevctlError):
     """Writing the hosts file failed; the message says what state the file is in."""
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):  # not a dataclass: see devctl.hosts_block's records
     plan: Plan
     method: Method | None  # None: nothing needed writing
     backup: Path | None
@@ -210,6 +207,8 @@ def _write_file(path: Path, data: bytes, mode: int) -> None:
 
 
 def _replace(path: Path, data: bytes, st: os.stat_result) -> None:
+    import tempfile  # only a write needs it (with the random and hashlib it imports)
+
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TMP_MARK}")
     tmp: Path | None = Path(tmp_name)
     try:

@@ -1,32 +1,32 @@
-"""The hosts-file entry for the cluster's host: add, remove, judge. The only code that touches the file.
+"""The hosts-file entry for the cluster's host: add, remove, judge. The only code that changes the file
+(``devctl status`` reads it with the same ``hosts_write.read_hosts`` and ``hosts_block.judge``).
 
 Built the pipx ``ensure_path`` way (style.md Take 9): read the bytes, a pure plan in
 ``devctl.hosts_block`` gives the new bytes, "unchanged" means no write, ``--dry-run`` shows a diff,
 and only then ``devctl.hosts_write`` writes (lock, backup, atomic replace or in-place fallback).
 When the file is not writable, only that write step runs elevated: devctl re-runs its hidden
 ``hosts _write`` command through ``sudo`` (the prompt stays visible), which re-reads and re-plans
-under the lock. Nothing here prints; callers render the returned dataclasses.
+under the lock. Nothing here prints; callers render the returned records.
 """
 
 from __future__ import annotations
 
-import configparser
-import dataclasses
-import difflib
 import os
 import shlex
-import socket
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from devctl import hosts_block, hosts_write
 from devctl.config import Config, default_hosts_file
 from devctl.errors import DevctlError, ToolNotFound, UsageError
 from devctl.hosts_block import Action, Entry, Plan
 from devctl.runner import Runner
+
+# configparser (WSL's settings), difflib (--dry-run's diff) and socket (the resolver check) are imported
+# where they are used: a warm `devctl up` needs none of them.
 
 WINDOWS_HOSTS = r"C:\Windows\System32\drivers\etc\hosts"
 WSL_WINDOWS_HOSTS = Path("/mnt/c/Windows/System32/drivers/etc/hosts")  # hosts-file.md §2
@@ -46,15 +46,17 @@ class NeedsElevation(DevctlError):
         self.argv = argv
 
 
-@dataclass(frozen=True)
-class Target:
+# The records are named tuples rather than frozen dataclasses: creating a frozen dataclass execs its
+# generated methods (~1 ms each at import), and every `devctl up` imports this module.
+
+
+class Target(NamedTuple):
     path: Path
     windows: bool  # the Windows hosts file reached from WSL through /mnt/c
     system: bool  # the file this machine's resolver reads
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """What add/remove did (or, under --dry-run, would do)."""
 
     path: str
@@ -74,8 +76,7 @@ class Change:
         return self.action != "none"
 
 
-@dataclass(frozen=True)
-class HostsStatus:
+class HostsStatus(NamedTuple):
     path: str
     host: str
     ip: str
@@ -86,7 +87,7 @@ class HostsStatus:
     entries: tuple[Entry, ...] = ()
     resolver: tuple[str, ...] | None = None  # addresses getaddrinfo returned; None = not checked
     resolver_error: str | None = None
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -107,6 +108,8 @@ def is_wsl(proc_version: Path | None = None) -> bool:
 
 def wsl_generates_hosts(wsl_conf: Path | None = None) -> bool:
     """Whether WSL rewrites /etc/hosts at distro start (on unless ``[network] generateHosts = false``)."""
+    import configparser
+
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     try:
         parser.read_string((wsl_conf or WSL_CONF).read_text(encoding="utf-8", errors="replace"))
@@ -182,6 +185,8 @@ def write_step(cfg: Config, action: str, path: Path) -> hosts_write.Applied:
 
 
 def _diff(path: Path, old: bytes, new: bytes) -> str:
+    import difflib
+
     def lines(data: bytes) -> list[str]:
         return [hosts_block._show(line.rstrip(b"\r\n")) for line in hosts_block.split_lines(data)]
 
@@ -209,11 +214,10 @@ def _change(
         return base
     diff = _diff(path, old, plan.new)
     if cfg.dry_run:
-        return dataclasses.replace(base, dry_run=True, diff=diff)
+        return base._replace(dry_run=True, diff=diff)
     if hosts_write.can_write(path):
         applied = hosts_write.apply(path, plan_for)
-        return dataclasses.replace(
-            base,
+        return base._replace(
             action=applied.plan.action,
             reason=applied.plan.reason,
             written=applied.method is not None,
@@ -227,7 +231,7 @@ def _change(
         raise DevctlError(f"the elevated write finished but {path} still needs: {after.reason}")
     bak = hosts_write.backup_path(path)
     backup = str(bak) if os.path.lexists(bak) else None
-    return dataclasses.replace(base, written=True, elevated=True, diff=diff, backup=backup)
+    return base._replace(written=True, elevated=True, diff=diff, backup=backup)
 
 
 def _elevate(cfg: Config, runner: Runner, action: str, target: Target, *, no_sudo: bool, notify: Notify | None) -> None:
@@ -285,6 +289,8 @@ def resolve(host: str, timeout: float = RESOLVE_TIMEOUT) -> list[str]:
 
     Runs in a daemon thread: a missing entry sends the query to DNS, which may hang without a network.
     """
+    import socket
+
     box: dict[str, object] = {}
 
     def work() -> None:

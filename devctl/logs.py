@@ -21,8 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, NamedTuple, TextIO
 
 from devctl import prefixes
 from devctl.context import Context
@@ -41,12 +40,14 @@ _UNREACHABLE = (
     "does not exist",
     "context was not found",
 )
-# A Go duration as kubectl's --since takes it: 5s, 2m, 3h, 1h30m, 500ms.
-_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
+# A Go duration as kubectl's --since takes it: 5s, 2m, 3h, 1h30m, 500ms. Compiled (and cached by re) only
+# when --since is given.
+_DURATION = r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$"
 
 
-@dataclass(frozen=True)
-class LogOptions:
+# Plain classes and a NamedTuple rather than dataclasses here: building a dataclass costs ~1 ms at import,
+# and this module is on the start-up path of every `devctl logs`.
+class LogOptions(NamedTuple):
     services: tuple[str, ...]
     follow: bool = False
     since: str | None = None
@@ -66,7 +67,7 @@ def choose(names: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
 
 
 def check_since(since: str | None) -> str | None:
-    if since is not None and not _DURATION.match(since):
+    if since is not None and not re.match(_DURATION, since):
         raise UsageError(f"invalid --since {since!r}: expected a duration such as 30s, 5m or 2h")
     return since
 
@@ -108,28 +109,49 @@ class Output:
             raise BrokenPipeError
         with self._lock:
             try:
-                self.out.write(data)
+                self._write_all(memoryview(data))
                 if self.flush:
                     self.out.flush()
             except (BrokenPipeError, ValueError):
                 self.closed.set()
                 raise BrokenPipeError from None
 
+    def _write_all(self, view: memoryview) -> None:
+        # Under PYTHONUNBUFFERED (or -u) sys.stdout.buffer is a raw FileIO: a write to a full pipe that a
+        # signal interrupts returns short, and whatever it did not take would silently vanish.
+        while view:
+            try:
+                n: int | None = self.out.write(view)
+            except BlockingIOError as err:  # a non-blocking stdout behind a BufferedWriter
+                n = err.characters_written
+                self._wait_writable()
+            if n is None:  # a non-blocking raw stdout that took nothing
+                self._wait_writable()
+                n = 0
+            view = view[n:]
 
-@dataclass
+    def _wait_writable(self) -> None:
+        import select
+
+        select.select([], [self.out], [])
+
+
 class Lines:
     """Turns one stream's chunks into prefixed whole lines (a chunk may end mid-line)."""
 
-    output: Output
-    prefix: bytes
-    pending: bytes = b""
-    last_line_at: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, output: Output, prefix: bytes) -> None:
+        self.output = output
+        self.prefix = prefix
+        self.pending = b""
+        self.last_line_at = 0.0
+        self._lock = threading.Lock()
 
     def feed(self, chunk: bytes) -> None:
         # Two copies of the data per chunk, both in C: joining (prefix, pending, chunk), then one
         # bytes.replace that puts the prefix after every newline. The last, partial line waits in
-        # ``pending``; what is written is a view up to the last newline (no third copy).
+        # ``pending``; what is written is a view up to the last newline (no third copy), in one write (the
+        # prefix and pending written apart would wake a waiting reader twice a chunk). Under this stream's
+        # lock, so a restarted stream's chunks and ``end`` stay in order.
         prefix = self.prefix
         with self._lock:
             if prefix:
@@ -147,13 +169,13 @@ class Lines:
                     return
                 self.pending = data[cut + 1 :]
             self.last_line_at = time.time()  # wall clock: compared with the node's log timestamps
-        self.output.write(memoryview(data)[: cut + 1])
+            self.output.write(memoryview(data)[: cut + 1])
 
     def end(self) -> None:
         with self._lock:
             rest, self.pending = self.pending, b""
-        if rest:
-            self.output.write((self.prefix + rest + b"\n") if self.prefix else rest + b"\n")
+            if rest:
+                self.output.write(self.prefix + rest + b"\n")
 
 
 class _Errors:
@@ -255,14 +277,14 @@ def _once(ctx: Context, opts: LogOptions, output: Output, errors: _Errors) -> in
     return 0 if all(c == 0 for c in codes) else 1
 
 
-@dataclass
 class _Pod:
-    name: str
-    service: str
-    proc: Background | None = None
-    lines: Lines | None = None
-    started_at: float = 0.0
-    streams: int = 0
+    def __init__(self, name: str, service: str) -> None:
+        self.name = name
+        self.service = service
+        self.proc: Background | None = None
+        self.lines: Lines | None = None
+        self.started_at = 0.0
+        self.streams = 0
 
 
 class _Follower:

@@ -1,11 +1,12 @@
 """`devctl status`: one look at the cluster, registry, ingress, hosts entry and every service.
 
 Cheap by design (the target is about one ``kubectl get`` plus start-up): ONE kubectl call reads nodes,
-Deployments, Pods, ConfigMaps, the admission webhook and EndpointSlices of all namespaces together; two
-docker reads (the node containers, the registry container; ``devctl.cluster.observe``) and the hosts
-file run at the same time on threads, so the docker reads add no wall time to the kubectl call (they stay
-observe's own two reads, not one `docker ps` of every container parsed again here). Everything is then
-judged by pure functions, so each verdict is testable without a process.
+Deployments, Pods, ConfigMaps, the admission webhook and EndpointSlices of all namespaces together; it
+and two docker reads (the node containers, the registry container; ``devctl.cluster.observe``) wait for
+their processes on threads while the main thread imports and checks the hosts file, so the docker reads
+add no wall time to the kubectl call (they stay observe's own two reads, not one `docker ps` of every
+container parsed again here). Everything is then judged by pure functions, so each verdict is testable
+without a process.
 
 Judgements:
 - cluster: node containers exist and run (kind.md §4), the API answers, every node is Ready, and the
@@ -13,18 +14,18 @@ Judgements:
 - registry: its container runs, published where the configuration says;
 - ingress "admitting": the controller is available, the webhook's caBundle is patched and the admission
   Service's EndpointSlice has a ready address (ingress-nginx.md §3, steps 2-4);
-- hosts: ``devctl.hostsfile.status``;
+- hosts: ``devctl.hostsfile.status``'s verdict (``_hosts``);
 - service: Deployment ``<name>`` in ``default`` has all desired replicas ready.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
@@ -45,8 +46,12 @@ API_UNREACHABLE = "unreachable"
 API_UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class ClusterStatus:
+# The records are named tuples rather than frozen dataclasses: creating a frozen dataclass execs its
+# generated methods (~1 ms each at import, measured), and `devctl status` may add only about one
+# `kubectl get` to start-up (the issue 7 target).
+
+
+class ClusterStatus(NamedTuple):
     name: str
     context: str
     exists: bool | None  # node containers exist; None = Docker did not answer
@@ -69,8 +74,7 @@ class ClusterStatus:
         )
 
 
-@dataclass(frozen=True)
-class RegistryStatus:
+class RegistryStatus(NamedTuple):
     name: str
     exists: bool | None
     running: bool | None
@@ -83,8 +87,7 @@ class RegistryStatus:
         return bool(self.exists and self.running and not self.drift)
 
 
-@dataclass(frozen=True)
-class IngressStatus:
+class IngressStatus(NamedTuple):
     installed: bool | None
     controller_ready: bool | None
     admitting: bool | None
@@ -95,8 +98,7 @@ class IngressStatus:
         return self.admitting is True
 
 
-@dataclass(frozen=True)
-class HostsStatus:
+class HostsStatus(NamedTuple):
     host: str
     ip: str
     state: str  # ok | missing | elsewhere (devctl.hostsfile) | unknown
@@ -107,8 +109,7 @@ class HostsStatus:
         return self.state == "ok"
 
 
-@dataclass(frozen=True)
-class ServiceRow:
+class ServiceRow(NamedTuple):
     name: str
     ready: int | None  # None: not known (the API did not answer)
     desired: int | None
@@ -122,8 +123,7 @@ class ServiceRow:
         return bool(self.deployed and self.desired and self.ready is not None and self.ready >= self.desired)
 
 
-@dataclass(frozen=True)
-class StatusReport:
+class StatusReport(NamedTuple):
     cluster: ClusterStatus
     registry: RegistryStatus
     ingress: IngressStatus
@@ -329,8 +329,7 @@ def stamp_drift(items: Iterable[Mapping[str, Any]], cfg: Any) -> tuple[str, ...]
 # --- observation -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Api:
+class _Api(NamedTuple):
     state: str
     detail: str
     items: tuple[Mapping[str, Any], ...] = ()
@@ -363,58 +362,103 @@ def read_cluster(ctx: Context, resources: str = RESOURCES, *, all_namespaces: bo
     return _Api(API_OK, "", tuple(i for i in items if isinstance(i, dict)))
 
 
-def _in_parallel(*calls: Callable[[], Any]) -> list[Any]:
-    """Each call on its own thread; their results in order, or the first failure (in order) once all ended.
+def _start(call: Callable[[], Any]) -> Callable[[], Any]:
+    """Start call on its own thread; the returned function waits for it and returns its result or raises.
 
     Plain threads rather than concurrent.futures, which (with the logging it imports) would add ~8 ms
     to every `devctl status`: the command is meant to cost about one `kubectl get` plus start-up.
     """
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException | None] = [None] * len(calls)
+    box: list[Any] = [None, None]  # result, error
 
-    def work(i: int) -> None:
+    def work() -> None:
         try:
-            results[i] = calls[i]()
-        except BaseException as err:  # handed to the caller below
-            errors[i] = err
+            box[0] = call()
+        except BaseException as err:  # handed to whoever waits
+            box[1] = err
 
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for err in errors:
-        if err is not None:
-            raise err
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+
+    def wait() -> Any:
+        thread.join()
+        return _unbox(box)
+
+    return wait
+
+
+def _here(call: Callable[[], Any]) -> Callable[[], Any]:
+    """Run call on this thread now; the returned function gives its result or raises its error, as
+    ``_start``'s does, so ``_gather`` reports failures in the same order wherever the calls ran."""
+    box: list[Any] = [None, None]
+    try:
+        box[0] = call()
+    except Exception as err:
+        box[1] = err
+    return lambda: _unbox(box)
+
+
+def _unbox(box: list[Any]) -> Any:
+    if box[1] is not None:
+        raise box[1]
+    return box[0]
+
+
+def _gather(*waits: Callable[[], Any]) -> list[Any]:
+    """Every started call's result in order, or the first failure (in order) once all ended."""
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    for wait in waits:
+        try:
+            results.append(wait())
+        except BaseException as err:
+            errors.append(err)
+    if errors:
+        raise errors[0]
     return results
 
 
-def _docker_parts(ctx: Context) -> tuple[Any, Any, str]:
-    """(nodes, registry, error): the two docker reads of devctl.cluster.observe, or why they failed."""
+def _start_docker_reads(ctx: Context) -> Callable[[], tuple[Any, Any, str]]:
+    """Start the two docker reads of devctl.cluster.observe; the returned function gives (nodes, registry,
+    error), error saying why they failed."""
     try:
         from devctl.cluster.observe import observe_nodes, observe_registry
         from devctl.cluster.spec import ClusterSpec
     except ImportError:
-        return None, None, "cluster observation is not available"
+        return lambda: (None, None, "cluster observation is not available")
     spec = ClusterSpec.from_config(ctx.cfg)
-    try:
-        nodes, registry = _in_parallel(lambda: observe_nodes(ctx, spec), lambda: observe_registry(ctx, spec))
-    except DevctlError as err:  # DockerDown: one line, the daemon's own words
-        return None, None, str(err)
-    return nodes, registry, ""
+    reads = (_start(lambda: observe_nodes(ctx, spec)), _start(lambda: observe_registry(ctx, spec)))
+    with contextlib.suppress(ImportError):  # what registry_status needs, imported while the reads run
+        import devctl.cluster.plan  # noqa: F401
+
+    def wait() -> tuple[Any, Any, str]:
+        try:
+            nodes, registry = _gather(*reads)
+        except DevctlError as err:  # DockerDown: one line, the daemon's own words
+            return None, None, str(err)
+        return nodes, registry, ""
+
+    return wait
 
 
 def _hosts(cfg: Any) -> HostsStatus:
+    """The verdict of ``devctl.hostsfile.status`` on cfg's hosts file, from the same read and judgement.
+
+    Not through that function: for the system's file it also asks the resolver (a DNS query that may
+    take up to 5 s when the entry is missing) and reads WSL's settings, for warnings status does not
+    show; and importing devctl.hostsfile would add its own records and imports to every `devctl status`.
+    """
     try:
-        from devctl import hostsfile
+        from devctl import hosts_block, hosts_write
     except ImportError:
         return HostsStatus(cfg.host, cfg.host_ip, "unknown", "hosts-file check is not available")
+    path = cfg.hosts_file
     try:
-        st = hostsfile.status(cfg)
+        state, detail, _ = hosts_block.judge(
+            hosts_write.read_hosts(path), cfg.host, cfg.host_ip, cfg.cluster, path_hint=str(path)
+        )
     except DevctlError as err:
         return HostsStatus(cfg.host, cfg.host_ip, "unknown", str(err))
-    state = "ok" if st.ok else str(getattr(st, "state", "missing"))
-    return HostsStatus(cfg.host, cfg.host_ip, state, "" if st.ok else str(st.detail))
+    return HostsStatus(cfg.host, cfg.host_ip, state, "" if state == "ok" else detail)
 
 
 def cluster_status(ctx: Context, api: _Api, nodes: Any, docker_error: str) -> ClusterStatus:
@@ -460,22 +504,23 @@ def registry_status(ctx: Context, registry: Any, docker_error: str) -> RegistryS
     return RegistryStatus(name, True, bool(registry.running), registry.host_port, drift, detail)
 
 
+def _stack_services() -> Sequence[str]:
+    from devctl.stack import SERVICES
+
+    return SERVICES
+
+
 def collect(ctx: Context, services: Sequence[str] | None = None) -> StatusReport:
     """Observe everything at once (threads) and judge it."""
-
-    def stack_services() -> Sequence[str]:
-        from devctl.stack import SERVICES
-
-        return SERVICES
-
-    # The kubectl read starts first; its process runs while the other threads import what they need.
-    api, (nodes, registry, docker_error), hosts, known = _in_parallel(
-        lambda: read_cluster(ctx),
-        lambda: _docker_parts(ctx),
-        lambda: _hosts(ctx.cfg),
-        (lambda: services) if services is not None else stack_services,
+    # The kubectl read starts first, the docker reads as soon as this thread has imported what they need;
+    # while their processes run, this thread checks the hosts file. Only this thread imports and judges:
+    # on several threads, imports contend for the GIL and delay the threads that are reading the output.
+    api, (nodes, registry, docker_error), hosts, services = _gather(
+        _start(lambda: read_cluster(ctx)),
+        _start_docker_reads(ctx),
+        _here(lambda: _hosts(ctx.cfg)),
+        _here(lambda: _stack_services() if services is None else services),
     )
-    services = known
     now = datetime.datetime.now(datetime.timezone.utc)
     if api.state == API_OK:
         rows = service_rows(api.items, services, now)

@@ -162,6 +162,25 @@ def test_a_first_up_creates_the_cluster_once_with_the_generated_config_and_start
     assert world.assert_pinned() > 0
 
 
+def test_after_its_own_create_the_cluster_step_reads_nothing_back_and_the_stamp_is_its_own_step(
+    world: FakeWorld,
+) -> None:
+    # Everything after the cluster step waits for it on a first `up`: what kind just made is known
+    # (kind.md §4 names the node), so no docker ps / kubectl get follows the create inside the step.
+    result, _ = up()
+
+    calls = [[c["tool"], *c["argv"]] for c in world.calls()]
+    create = next(i for i, a in enumerate(calls) if a[:3] == ["kind", "create", "cluster"])
+    after = calls[create + 1 :]
+    assert not [a for a in after if a[:2] == ["docker", "ps"]], after
+    assert not [a for a in after if "get" in a and "configmaps" in a], after
+    assert status(result)["cluster-stamp"] == "done"
+    assert stamp_of(world) == spec().to_json()
+    stamp_step = next(s for s in cluster_steps() if s.name == "cluster-stamp")
+    link_step = next(s for s in cluster_steps() if s.name == "registry-link")
+    assert stamp_step.needs == ("cluster",) and "cluster-stamp" not in link_step.needs
+
+
 def test_a_second_up_creates_nothing_and_costs_at_most_three_calls(warm: FakeWorld) -> None:
     warm.add_foreign_context("prod", current=True)  # a call that escaped pinning would land here
 
@@ -176,6 +195,7 @@ def test_a_second_up_creates_nothing_and_costs_at_most_three_calls(warm: FakeWor
         "cluster-plan": "done",
         "registry": "skipped",
         "cluster": "skipped",
+        "cluster-stamp": "skipped",
         "registry-link": "skipped",
     }
     assert warm.assert_pinned() == 1

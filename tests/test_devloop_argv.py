@@ -11,8 +11,9 @@ import yaml
 from devctl import config
 from devctl.context import Context
 from devctl.devloop.api import free_port
-from devctl.devloop.run import dev_argv, run_dev, write_global_config
+from devctl.devloop.run import dev_argv, run_dev
 from devctl.report import SilentReporter
+from devctl.tools.skaffold import write_global_config
 from tests.conftest import FakeWorld
 from tests.stack_world import create_cluster, ctrl_c_when, dev_log, dev_ready, write_project
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +69,59 @@ def test_chunks_that_split_lines_still_give_whole_prefixed_lines() -> None:
     assert buf.getvalue() == b"p | one\np | two\np | three\n"
     lines.end()  # the last line had no newline
     assert buf.getvalue().endswith(b"p | four\n")
+
+
+class _ShortWrites(io.RawIOBase):
+    """A raw stream that takes at most 1,000 bytes a write, as a pipe does when a signal interrupts a write."""
+
+    def __init__(self) -> None:
+        self.got = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        taken = memoryview(b)[:1000]
+        self.got += taken
+        return len(taken)
+
+
+def test_short_writes_of_an_unbuffered_stdout_lose_nothing() -> None:
+    # Under PYTHONUNBUFFERED sys.stdout.buffer is a raw FileIO, whose write may take only part of the data.
+    raw = _ShortWrites()
+    lines = lg.Lines(lg.Output(raw, flush=False), b"p | ")  # type: ignore[arg-type]
+    text = b"".join(b"line %d\n" % i for i in range(5000))
+    for i in range(0, len(text), 4096):
+        lines.feed(text[i : i + 4096])
+    assert bytes(raw.got) == b"".join(b"p | line %d\n" % i for i in range(5000))
+
+
+@pytest.mark.parametrize("buffering", [0, -1], ids=["raw", "buffered"])
+def test_a_full_non_blocking_stdout_is_waited_for_not_dropped(buffering: int) -> None:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    out = open(write_fd, "wb", buffering=buffering)
+    got = bytearray()
+
+    def drain() -> None:
+        with open(read_fd, "rb", buffering=0) as r:
+            while chunk := r.read(65536):
+                got.extend(chunk)
+                time.sleep(0.001)  # slower than the writer: the pipe fills up
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    data = bytes(range(256)) * 4096  # 1 MiB, many times a pipe's capacity
+    lg.Output(out, flush=False).write(data)
+    while True:  # what a BufferedWriter still holds
+        try:
+            out.flush()
+            break
+        except BlockingIOError:
+            time.sleep(0.01)
+    out.close()
+    reader.join(10)
+    assert bytes(got) == data
 
 
 # --- through the fake kubectl ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -278,3 +279,65 @@ def test_watch_prints_a_fresh_report_every_interval_until_ctrl_c(world: FakeWorl
             proc.kill()
     assert [r["healthy"] for r in reports] == [True, True, True]
     assert proc.returncode == 0
+
+
+# --- the hosts verdict and the order of failures ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"127.0.0.1\tlocalhost\n",
+        b"127.0.0.1\tlocalhost\n# BEGIN devctl cluster=tour (managed by `devctl hosts`; do not edit)\n"
+        b"127.0.0.1\ttour.xyz\n# END devctl cluster=tour\n",
+        b"10.0.0.5 tour.xyz\n",
+        b"127.0.0.1 TOUR.XYZ # mine\n",
+        b"# BEGIN devctl cluster=tour\n127.0.0.1\ttour.xyz\n",  # damaged block
+        None,  # no file at all
+    ],
+)
+def test_the_hosts_part_is_the_verdict_of_devctl_hosts_status(tmp_path: Path, content: bytes | None) -> None:
+    from devctl import hostsfile
+    from devctl.config import Config
+    from devctl.errors import DevctlError
+
+    hosts = tmp_path / "hosts"
+    if content is not None:
+        hosts.write_bytes(content)
+    cfg = Config(hosts_file=hosts)
+    try:
+        full = hostsfile.status(cfg)
+        want = (full.state, "" if full.ok else full.detail)
+    except DevctlError as err:
+        want = ("unknown", str(err))
+    got = st._hosts(cfg)
+    assert (got.state, got.detail) == want
+    assert (got.host, got.ip) == (cfg.host, cfg.host_ip)
+
+
+def test_collect_waits_for_every_read_and_raises_the_first_failure_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from devctl.errors import DevctlError
+
+    finished: list[str] = []
+
+    def kubectl_fails(ctx: Any) -> Any:
+        import time
+
+        time.sleep(0.2)  # ends last: collect must still wait for it
+        finished.append("kubectl")
+        raise DevctlError("reading the cluster failed")
+
+    def docker_reads(ctx: Any) -> Any:
+        finished.append("docker")
+        return lambda: (None, None, "")
+
+    def hosts_bug(cfg: Any) -> Any:
+        finished.append("hosts")
+        raise RuntimeError("a bug in the hosts check")
+
+    monkeypatch.setattr(st, "read_cluster", kubectl_fails)
+    monkeypatch.setattr(st, "_start_docker_reads", docker_reads)
+    monkeypatch.setattr(st, "_hosts", hosts_bug)
+    with pytest.raises(DevctlError, match="reading the cluster failed"):
+        st.collect(SimpleNamespace(cfg=None), services=["auth"])  # type: ignore[arg-type]
+    assert sorted(finished) == ["docker", "hosts", "kubectl"]

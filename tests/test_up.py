@@ -126,6 +126,26 @@ def test_only_cluster_runs_just_the_cluster_part(world: FakeWorld) -> None:
     assert "BEGIN devctl" not in (world.root / "hosts").read_text()
 
 
+def test_only_build_on_a_fresh_machine_still_stamps_the_cluster_it_creates(world: FakeWorld) -> None:
+    # Without the stamp the next `up` would take the cluster for a half-finished create and rebuild it.
+    res = run_cli("up", "--only", "build")
+    assert res.exit_code == 0, res.stderr
+    assert "ConfigMap/kube-public/devctl-cluster-spec" in world.objects("kind-tour")
+    world.clear_calls()
+    assert run_cli("up", "--no-dev").exit_code == 0
+    assert not [c for c in world.calls() if c["argv"][:2] in (["create", "cluster"], ["delete", "cluster"])]
+
+
+def test_the_build_and_the_ingress_start_without_waiting_for_the_stamp() -> None:
+    from devctl.workflows.up import UpOptions, plan
+
+    _, second = plan(UpOptions(no_dev=True))
+    needs = {s.name: s.needs for s in second}
+    assert needs["build"] == ("cluster",) and needs["ingress"] == ("cluster",)
+    names = [s.name for s in second]
+    assert names.index("cluster-stamp") == names.index("cluster") + 1, "started first among its siblings"
+
+
 def test_unknown_only_value_is_a_usage_error(world: FakeWorld) -> None:
     res = run_cli("up", "--only", "everything")
     assert res.exit_code == 2

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from devctl.errors import DevctlError
 
 
-@dataclass(frozen=True)
-class GlobalOptions:
+class GlobalOptions(NamedTuple):  # not a frozen dataclass: that costs ~1 ms to create at import
     cluster: str | None = None
     verbose: bool = False
     dry_run: bool = False
@@ -48,10 +46,10 @@ def load_config(ctx: typer.Context, **flags: Any) -> Config:
 def make_context(ctx: typer.Context, *, reporter: Any = None, **flags: Any) -> Context:
     """Config plus the runner, tool adapters and reporter a workflow needs."""
     from devctl.context import Context
-    from devctl.report import reporter_for
+    from devctl.report import stderr_reporter
 
     cfg = load_config(ctx, **flags)
-    return Context.create(cfg, reporter=reporter or reporter_for(err_console()))
+    return Context.create(cfg, reporter=reporter or stderr_reporter(err_console))
 
 
 def _no_color() -> bool:
@@ -70,6 +68,15 @@ def err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, no_color=_no_color(), soft_wrap=not sys.stderr.isatty())
+
+
+def print_line(text: str) -> None:
+    """A line of plain text on stdout: through rich on a terminal, which wraps it to the width; elsewhere
+    as it is, which is what rich would write too (without the ~40 ms of importing it)."""
+    if sys.stdout.isatty():
+        console().print(text, markup=False, emoji=False, highlight=False)
+    else:
+        typer.echo(text)
 
 
 def print_json(obj: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -131,7 +130,8 @@ def remove(
 
 
 def status_dict(st: HostsStatus) -> dict[str, Any]:
-    data = dataclasses.asdict(st)
+    data = st._asdict()
+    data["entries"] = [e._asdict() for e in st.entries]
     data["ok"] = st.ok
     return data
 

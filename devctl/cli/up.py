@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from devctl.cli._common import console, err_console, exit_with, make_context
+from devctl.cli._common import console, err_console, exit_with, make_context, print_line
 
 app = typer.Typer(help="Create everything and start the dev loop.")
 
@@ -48,7 +48,7 @@ def up(
     finally:
         c.reporter.close()
     if no_dev or only is not None:
-        console().print(f"Ready: {c.cfg.url}  (run `devctl dev` for the dev loop)", highlight=False)
+        print_line(f"Ready: {c.cfg.url}  (run `devctl dev` for the dev loop)")
         return
     from devctl.devloop.run import run_dev
 

@@ -13,6 +13,7 @@ Three reads answer everything on a warm machine (the budget is 3 calls for the c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -219,9 +220,13 @@ def observe_cluster(ctx: Context, spec: ClusterSpec, registry: RegistryState | N
 
 
 def observe(ctx: Context, spec: ClusterSpec) -> Observed:
-    """Everything the plan needs: 2 calls without a running cluster, 3 with one."""
-    registry = observe_registry(ctx, spec)
-    return observe_cluster(ctx, spec, registry)
+    """Everything the plan needs: 2 calls without a running cluster, 3 with one. The registry read runs
+    beside the cluster's (which may take two calls in a row): on a cold `up` this is the critical path."""
+    from devctl.parallel import in_parallel
+
+    cluster, registry = in_parallel(lambda: observe_cluster(ctx, spec), lambda: observe_registry(ctx, spec))
+    seen: Observed = dataclasses.replace(cluster, registry=registry)
+    return seen
 
 
 def published_ports(ctx: Context, names: list[str]) -> set[int]:

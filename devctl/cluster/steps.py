@@ -2,12 +2,15 @@
 side, then the link between them.
 
     cluster-plan ──┬── registry ──────┬── registry-link
-                   └── cluster ───────┘
+                   └── cluster ───────┴── cluster-stamp
 
 ``cluster-plan`` makes the three reads (observe.py), plans, checks the host ports and reports drift
 before anything is created, so a busy port or a stopped Docker leaves the machine as it was. The
 other steps share its observation through ``ctx.cache`` and re-read only what they changed: on a warm
 machine the whole part costs the three reads and nothing else.
+
+``cluster-stamp`` records the spec a new cluster was made with. It is its own step so that what needs
+only a running cluster (the image build, the ingress) starts the moment `kind create` returns.
 """
 
 from __future__ import annotations
@@ -29,7 +32,16 @@ from devctl.cluster.observe import (
     published_ports,
 )
 from devctl.cluster.plan import ClusterPlan, plan, plan_cluster, plan_link, plan_registry, predict
-from devctl.cluster.spec import REGISTRY_LISTEN_ADDRESS, ClusterSpec, FieldDiff, kind_config, knob, stamp_manifest
+from devctl.cluster.spec import (
+    REGISTRY_LISTEN_ADDRESS,
+    STAMP_NAME,
+    STAMP_NAMESPACE,
+    ClusterSpec,
+    FieldDiff,
+    kind_config,
+    knob,
+    stamp_manifest,
+)
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError
 from devctl.ports import PortState, probe
@@ -55,6 +67,7 @@ class ClusterRun:
     observed: Observed
     plan: ClusterPlan
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stamp_due: bool = False  # the cluster step made (or adopted) a cluster that cluster-stamp must record
 
     def set_registry(self, registry: RegistryState | None) -> None:
         with self.lock:
@@ -297,11 +310,17 @@ class ClusterStep:
                     # treats the cluster as half-created.
                 after.add("export_kubeconfig")
             if p.stamp:
-                ctx.kubectl.apply(stamp_manifest(spec))
-                notes.append("stamped its spec into kube-public/devctl-cluster-spec")
+                with run.lock:
+                    run.stamp_due = True
             if ctx.runner.dry_run:
                 run.set_cluster(predict(spec, obs, p, ClusterPlan()))
                 return "; ".join(notes)
+            if p.create and not p.reobserve:
+                # Our own create succeeded: kind named the one node (kind.md §4) and a new cluster has none
+                # of our ConfigMaps but the stamp cluster-stamp writes next. Reading that back would cost two
+                # calls on the longest path of a first `up` (everything after this step waits for it).
+                obs, fresh = predict(spec, obs, p, ClusterPlan()), True
+                break
             if not p.reobserve:
                 break
             obs, fresh = observe_cluster(ctx, spec), True
@@ -368,9 +387,43 @@ class LinkStep:
         return lines or [f"nothing to do: {'; '.join(p.reasons)}"]
 
 
+@dataclass
+class StampStep:
+    """Record the spec in kube-public/devctl-cluster-spec, right after the cluster step made the cluster.
+
+    The stamp is how a later `up` tells drift, and how it tells a finished create from an interrupted one
+    (no stamp: rebuilt). Listed right after the cluster step, so it is started before its siblings.
+    """
+
+    name: str = "cluster-stamp"
+    title: str = "Cluster spec stamp"
+    needs: tuple[str, ...] = ("cluster",)
+
+    def check(self, ctx: Context) -> str | None:
+        run = current(ctx)
+        if run.stamp_due:
+            return None
+        if run.observed.stamp is None:
+            return "no stamp to write: this cluster was not made by devctl (see the drift above)"
+        return f"{STAMP_NAMESPACE}/{STAMP_NAME} records the spec the cluster was made with"
+
+    def apply(self, ctx: Context) -> str:
+        run = current(ctx)
+        ctx.kubectl.apply(stamp_manifest(run.spec))
+        with run.lock:
+            run.stamp_due = False
+        return f"stamped its spec into {STAMP_NAMESPACE}/{STAMP_NAME}"
+
+    def describe(self, ctx: Context) -> list[str]:
+        run = current(ctx)
+        if run.plan.stamp:
+            return [f"kubectl apply -f - with ConfigMap {STAMP_NAMESPACE}/{STAMP_NAME} (the spec above, as JSON)"]
+        return ["nothing to do: " + (self.check(ctx) or "")]
+
+
 def cluster_steps(recreate: bool = False) -> list[Step]:
     """The steps `devctl up` runs for the cluster and its registry (also `devctl cluster up`)."""
-    return [PlanStep(recreate), RegistryStep(recreate), ClusterStep(recreate), LinkStep(recreate)]
+    return [PlanStep(recreate), RegistryStep(recreate), ClusterStep(recreate), StampStep(), LinkStep(recreate)]
 
 
 # --- actions ------------------------------------------------------------------------------------------

@@ -27,13 +27,11 @@ from devctl.devloop.updates import AppLog
 from devctl.devloop.view import Frame, LiveView, View, make_view
 from devctl.errors import DevctlError
 from devctl.runner import Background, Runner
-from devctl.tools.skaffold import Skaffold
+from devctl.tools.skaffold import Skaffold, write_global_config
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-# Skaffold's global config format (`global:` settings, `kubeContexts:` overrides), with nothing set.
-PRIVATE_GLOBAL_CONFIG = "# devctl's private Skaffold config (-c): nothing set\nglobal: {}\nkubeContexts: []\n"
 # skaffold.md §2: a busy --rpc-http-port ends Skaffold at once with this text; devctl then picks another.
 API_PORT_TAKEN = "initializing api server"
 PORT_ATTEMPTS = 3
@@ -64,12 +62,6 @@ def dev_argv(
     """The exact command line of ``skaffold dev`` (pure: nothing runs)."""
     adapter = Skaffold(Runner(), cfg.context, global_config=str(global_config_path))
     return adapter.argv("dev", *dev_args(cfg, rpc_port, keep=keep, profile=profile))
-
-
-def write_global_config(directory: Path) -> Path:
-    path = directory / "skaffold-config.yaml"
-    path.write_text(PRIVATE_GLOBAL_CONFIG, encoding="utf-8")
-    return path
 
 
 def require_cluster(ctx: Context) -> None:

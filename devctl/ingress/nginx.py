@@ -43,6 +43,7 @@ VERSION_LABEL = "app.kubernetes.io/version"
 # One `get` for the warm check: cluster-scoped kinds ignore -n, so the webhook configuration comes along.
 OBSERVED = "deployments,services,endpointslices,validatingwebhookconfigurations"
 ADMISSION_SELECTOR = f"kubernetes.io/service-name={ADMISSION_SERVICE}"
+_SEEN_KEY = "devctl.ingress.nginx.seen"  # ctx.cache: the listing is_admitting() just read
 
 # Used to prove admission when the project has no Ingress of its own (ingress-nginx.md §3 item 5).
 PROBE_INGRESS: dict[str, Any] = {
@@ -300,7 +301,10 @@ class NginxController:
 
     def is_admitting(self, ctx: Context) -> str | None:
         version = ctx.cfg.ingress_version
-        if self.observe(ctx).shortfalls(version):  # kubectl call 1
+        seen = self.observe(ctx)  # kubectl call 1
+        if seen.shortfalls(version):
+            with ctx.lock:  # ensure() runs next and starts from this listing instead of asking again
+                ctx.cache[_SEEN_KEY] = seen
             return None
         probe = admission_probe(ctx.cfg)
         try:
@@ -358,7 +362,11 @@ class NginxController:
     def _remove_stale_webhook(self, ctx: Context) -> None:
         # ingress-nginx.md §3: delete the configuration only when provably stale (its Service is gone);
         # deleting a live one to get past the start-up race would switch validation off.
-        if not self.observe(ctx).stale_webhook:
+        with ctx.lock:
+            seen = ctx.cache.pop(_SEEN_KEY, None)
+        if not isinstance(seen, Installation):
+            seen = self.observe(ctx)
+        if not seen.stale_webhook:
             return
         ctx.reporter.warn(
             f"validatingwebhookconfiguration {WEBHOOK_CONFIG} is left from an earlier install (its Service "

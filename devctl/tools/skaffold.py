@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from devctl.runner import Background, LineSink, Result, Runner
+
+# Skaffold's global config format (`global:` settings, `kubeContexts:` overrides), with nothing set: given
+# with -c, it keeps the user's local-cluster / default-repo / kind-disable-load out (skaffold.md §2).
+PRIVATE_GLOBAL_CONFIG = "# devctl's private Skaffold config (-c): nothing set\nglobal: {}\nkubeContexts: []\n"
+
+
+def write_global_config(directory: Path) -> Path:
+    path = directory / "skaffold-config.yaml"
+    path.write_text(PRIVATE_GLOBAL_CONFIG, encoding="utf-8")
+    return path
 
 
 def scrubbed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

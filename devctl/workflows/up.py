@@ -115,8 +115,7 @@ def build_step(*, always: bool = False) -> Step:
         import tempfile
         from pathlib import Path
 
-        from devctl.devloop.run import write_global_config
-        from devctl.tools.skaffold import Skaffold
+        from devctl.tools.skaffold import Skaffold, write_global_config
 
         with tempfile.TemporaryDirectory(prefix="devctl-skaffold-") as d:
             private = write_global_config(Path(d))  # the same isolation as the dev loop's `-c`
@@ -155,6 +154,8 @@ def plan(opts: UpOptions) -> tuple[list[Step], list[Step]]:
     for step in reversed(second):
         if step.name in keep:
             keep.update(step.needs)
+    if "cluster" in keep:  # a cluster made without its stamp would count as half-made next time
+        keep.add("cluster-stamp")
     return [first[0]], [s for s in second if s.name in keep]
 
 
