@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -130,6 +129,9 @@ observations = st.builds(
     ).map(tuple),
     access=st.sampled_from([OK, NO_CONTEXT, UNREACHABLE, UNKNOWN]),
     stamp=st.one_of(st.none(), st.just(STAMP), st.just(STAMP | {"http_port": 1})),
+    registry=st.none(),
+    access_detail=st.just(""),
+    hosting=st.none(),
 )
 
 
@@ -146,17 +148,17 @@ REGISTRY_DECISIONS = ("run_registry", "start_registry", "replace_registry", "dri
 REGISTRY_TABLE: list[tuple[str, RegistryState | None, bool, set[str]]] = [
     ("none: run it", None, False, {"run_registry"}),
     ("running as wanted: nothing", REG, False, set()),
-    ("stopped: start it, do not run another", dataclasses.replace(REG, state="exited"), False, {"start_registry"}),
-    ("other image: report, keep", dataclasses.replace(REG, image="registry:3"), False, {"drift"}),
-    ("other image, --recreate: replace", dataclasses.replace(REG, image="registry:3"), True,
+    ("stopped: start it, do not run another", REG._replace(state="exited"), False, {"start_registry"}),
+    ("other image: report, keep", REG._replace(image="registry:3"), False, {"drift"}),
+    ("other image, --recreate: replace", REG._replace(image="registry:3"), True,
      {"replace_registry", "drift"}),
-    ("other port: report, keep", dataclasses.replace(REG, host_port=5002), False, {"drift"}),
-    ("published on every address: report", dataclasses.replace(REG, host_ip="0.0.0.0"), False, {"drift"}),
-    ("not published at all: report", dataclasses.replace(REG, host_ip=None, host_port=None), False, {"drift"}),
-    ("stopped with other image: start it as it is, report", dataclasses.replace(REG, state="exited", image="r:3"),
+    ("other port: report, keep", REG._replace(host_port=5002), False, {"drift"}),
+    ("published on every address: report", REG._replace(host_ip="0.0.0.0"), False, {"drift"}),
+    ("not published at all: report", REG._replace(host_ip=None, host_port=None), False, {"drift"}),
+    ("stopped with other image: start it as it is, report", REG._replace(state="exited", image="r:3"),
      False, {"start_registry", "drift"}),
-    ("dead: ask the user", dataclasses.replace(REG, state="dead"), False, {"blocked"}),
-    ("dead, --recreate: replace", dataclasses.replace(REG, state="dead"), True, {"replace_registry"}),
+    ("dead: ask the user", REG._replace(state="dead"), False, {"blocked"}),
+    ("dead, --recreate: replace", REG._replace(state="dead"), True, {"replace_registry"}),
 ]
 
 
@@ -170,7 +172,7 @@ def test_plan_registry(reg: RegistryState | None, recreate: bool, expected: set[
 
 
 LINK_DECISIONS = ("connect_registry", "configure_nodes", "publish_configmap")
-OFF_KIND = dataclasses.replace(REG, networks=("bridge",))
+OFF_KIND = REG._replace(networks=("bridge",))
 
 LINK_TABLE: list[tuple[str, Observed, set[str]]] = [
     ("fresh: connect, configure, publish", Observed(RUNNING, OFF_KIND, OK, "", STAMP, None),
@@ -197,7 +199,7 @@ def test_plan_link(obs: Observed, expected: set[str]) -> None:
 
 
 def test_a_registry_kept_on_another_port_is_published_where_it_really_is() -> None:
-    obs = Observed(RUNNING, dataclasses.replace(REG, host_port=5002), OK, "", STAMP, HOSTING)
+    obs = Observed(RUNNING, REG._replace(host_port=5002), OK, "", STAMP, HOSTING)
     p = plan_link(W, obs)
     assert p.publish_configmap and "localhost:5002" in " ".join(p.reasons)
 
@@ -222,12 +224,12 @@ def test_stopped_nodes_leave_the_link_for_after_the_restart() -> None:
 
 
 def test_a_replaced_registry_is_reconnected_to_the_kind_network() -> None:
-    p = plan(W, dataclasses.replace(api(), registry=dataclasses.replace(REG, image="registry:3")), recreate=True)
+    p = plan(W, api()._replace(registry=REG._replace(image="registry:3")), recreate=True)
     assert p.replace_registry and p.connect_registry and not p.create
 
 
 def test_both_blocks_are_reported_together() -> None:
-    obs = dataclasses.replace(nodes("paused"), registry=dataclasses.replace(REG, state="dead"))
+    obs = nodes("paused")._replace(registry=REG._replace(state="dead"))
     p = plan(W, obs)
     assert "paused" in (p.blocked or "") and "kind-registry is dead" in (p.blocked or "")
     assert p.hint and "docker rm -f kind-registry" in p.hint

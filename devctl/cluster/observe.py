@@ -13,11 +13,9 @@ Three reads answer everything on a warm machine (the budget is 3 calls for the c
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from devctl.cluster.spec import REGISTRY_CONTAINER_PORT, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, read_stamp
 from devctl.context import Context
@@ -36,8 +34,11 @@ HOSTING_KEY = "localRegistryHosting.v1"
 KUBECTL_READ_TIMEOUT = 20.0
 
 
-@dataclass(frozen=True)
-class NodeState:
+# The records here are NamedTuples, not frozen dataclasses: every `devctl status` and `up` imports this
+# module, and a dataclass costs ~1 ms to create at import (its methods are generated with exec).
+
+
+class NodeState(NamedTuple):
     name: str
     state: str  # docker's State: running, exited, created, paused, restarting, removing, dead (kind.md §4)
 
@@ -46,8 +47,7 @@ class NodeState:
         return self.state == "running"
 
 
-@dataclass(frozen=True)
-class RegistryState:
+class RegistryState(NamedTuple):
     name: str
     state: str
     image: str
@@ -60,8 +60,7 @@ class RegistryState:
         return self.state == "running"
 
 
-@dataclass(frozen=True)
-class Observed:
+class Observed(NamedTuple):
     nodes: tuple[NodeState, ...] = ()
     registry: RegistryState | None = None
     access: str = UNKNOWN
@@ -72,11 +71,11 @@ class Observed:
     def to_json(self) -> dict[str, Any]:
         return {
             "exists": bool(self.nodes),
-            "nodes": [asdict(n) for n in self.nodes],
+            "nodes": [n._asdict() for n in self.nodes],
             "api": self.access,
             "api_detail": self.access_detail,
             "stamp": self.stamp,
-            "registry": asdict(self.registry) if self.registry else None,
+            "registry": self.registry._asdict() if self.registry else None,
             "registry_hosting": self.hosting,
         }
 
@@ -156,8 +155,7 @@ def observe_registry(ctx: Context, spec: ClusterSpec) -> RegistryState | None:
     return None if info is None else registry_state(spec.registry_name, info)
 
 
-@dataclass(frozen=True)
-class ClusterObjects:
+class ClusterObjects(NamedTuple):
     access: str
     detail: str = ""
     stamp: dict[str, Any] | None = None
@@ -225,7 +223,7 @@ def observe(ctx: Context, spec: ClusterSpec) -> Observed:
     from devctl.parallel import in_parallel
 
     cluster, registry = in_parallel(lambda: observe_cluster(ctx, spec), lambda: observe_registry(ctx, spec))
-    seen: Observed = dataclasses.replace(cluster, registry=registry)
+    seen: Observed = cluster._replace(registry=registry)
     return seen
 
 

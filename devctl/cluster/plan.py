@@ -261,10 +261,10 @@ def predict(wanted: ClusterSpec, obs: Observed, cluster: ClusterPlan, registry: 
             wanted.registry_port,
         )
     elif registry.start_registry and reg is not None:
-        reg = dataclasses.replace(reg, state="running")
+        reg = reg._replace(state="running")
     if cluster.create:
         return Observed((NodeState(wanted.control_plane, "running"),), reg, OK, "", wanted.to_json(), None)
-    return dataclasses.replace(obs, registry=reg)
+    return obs._replace(registry=reg)
 
 
 def plan(

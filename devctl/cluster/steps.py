@@ -15,7 +15,6 @@ only a running cluster (the image build, the ingress) starts the moment `kind cr
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 import time
@@ -71,11 +70,11 @@ class ClusterRun:
 
     def set_registry(self, registry: RegistryState | None) -> None:
         with self.lock:
-            self.observed = dataclasses.replace(self.observed, registry=registry)
+            self.observed = self.observed._replace(registry=registry)
 
     def set_cluster(self, obs: Observed) -> None:
         with self.lock:
-            self.observed = dataclasses.replace(obs, registry=self.observed.registry)
+            self.observed = obs._replace(registry=self.observed.registry)
 
 
 def prepare(ctx: Context, recreate: bool) -> ClusterRun:
