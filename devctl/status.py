@@ -23,12 +23,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
+from devctl.parallel import gather, here, start
 
 NAMESPACE = "default"
 INGRESS_NS = "ingress-nginx"
@@ -362,61 +362,6 @@ def read_cluster(ctx: Context, resources: str = RESOURCES, *, all_namespaces: bo
     return _Api(API_OK, "", tuple(i for i in items if isinstance(i, dict)))
 
 
-def _start(call: Callable[[], Any]) -> Callable[[], Any]:
-    """Start call on its own thread; the returned function waits for it and returns its result or raises.
-
-    Plain threads rather than concurrent.futures, which (with the logging it imports) would add ~8 ms
-    to every `devctl status`: the command is meant to cost about one `kubectl get` plus start-up.
-    """
-    box: list[Any] = [None, None]  # result, error
-
-    def work() -> None:
-        try:
-            box[0] = call()
-        except BaseException as err:  # handed to whoever waits
-            box[1] = err
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-
-    def wait() -> Any:
-        thread.join()
-        return _unbox(box)
-
-    return wait
-
-
-def _here(call: Callable[[], Any]) -> Callable[[], Any]:
-    """Run call on this thread now; the returned function gives its result or raises its error, as
-    ``_start``'s does, so ``_gather`` reports failures in the same order wherever the calls ran."""
-    box: list[Any] = [None, None]
-    try:
-        box[0] = call()
-    except Exception as err:
-        box[1] = err
-    return lambda: _unbox(box)
-
-
-def _unbox(box: list[Any]) -> Any:
-    if box[1] is not None:
-        raise box[1]
-    return box[0]
-
-
-def _gather(*waits: Callable[[], Any]) -> list[Any]:
-    """Every started call's result in order, or the first failure (in order) once all ended."""
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    for wait in waits:
-        try:
-            results.append(wait())
-        except BaseException as err:
-            errors.append(err)
-    if errors:
-        raise errors[0]
-    return results
-
-
 def _start_docker_reads(ctx: Context) -> Callable[[], tuple[Any, Any, str]]:
     """Start the two docker reads of devctl.cluster.observe; the returned function gives (nodes, registry,
     error), error saying why they failed."""
@@ -426,13 +371,13 @@ def _start_docker_reads(ctx: Context) -> Callable[[], tuple[Any, Any, str]]:
     except ImportError:
         return lambda: (None, None, "cluster observation is not available")
     spec = ClusterSpec.from_config(ctx.cfg)
-    reads = (_start(lambda: observe_nodes(ctx, spec)), _start(lambda: observe_registry(ctx, spec)))
+    reads = (start(lambda: observe_nodes(ctx, spec)), start(lambda: observe_registry(ctx, spec)))
     with contextlib.suppress(ImportError):  # what registry_status needs, imported while the reads run
         import devctl.cluster.plan  # noqa: F401
 
     def wait() -> tuple[Any, Any, str]:
         try:
-            nodes, registry = _gather(*reads)
+            nodes, registry = gather(*reads)
         except DevctlError as err:  # DockerDown: one line, the daemon's own words
             return None, None, str(err)
         return nodes, registry, ""
@@ -515,11 +460,11 @@ def collect(ctx: Context, services: Sequence[str] | None = None) -> StatusReport
     # The kubectl read starts first, the docker reads as soon as this thread has imported what they need;
     # while their processes run, this thread checks the hosts file. Only this thread imports and judges:
     # on several threads, imports contend for the GIL and delay the threads that are reading the output.
-    api, (nodes, registry, docker_error), hosts, services = _gather(
-        _start(lambda: read_cluster(ctx)),
+    api, (nodes, registry, docker_error), hosts, services = gather(
+        start(lambda: read_cluster(ctx)),
         _start_docker_reads(ctx),
-        _here(lambda: _hosts(ctx.cfg)),
-        _here(lambda: _stack_services() if services is None else services),
+        here(lambda: _hosts(ctx.cfg)),
+        here(lambda: _stack_services() if services is None else services),
     )
     now = datetime.datetime.now(datetime.timezone.utc)
     if api.state == API_OK:
