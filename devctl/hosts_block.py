@@ -278,7 +278,9 @@ def same_address(a: str, b: str) -> bool:
 
 
 def entry_line(host: str, ip: str) -> str:
-    """Our entry, validated by python-hosts and laid out the way its writer does (address, tab, names)."""
+    """Our entry, laid out the way python-hosts' writer does (address, tab, names). A plain host and
+    address (``_plain_entry_line``) are rendered directly, as python-hosts would; anything else goes
+    through python-hosts' own validation."""
     plain = _plain_entry_line(host, ip)
     if plain is not None:
         return plain
