@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from devctl.config import Config
@@ -15,17 +14,29 @@ from devctl.tools.kubectl import Kubectl
 from devctl.tools.skaffold import Skaffold
 
 
-@dataclass
 class Context:
-    cfg: Config
-    runner: Runner
-    reporter: Reporter
-    kind: Kind
-    docker: Docker
-    kubectl: Kubectl
-    skaffold: Skaffold
-    cache: dict[str, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    """A plain class, not a dataclass: every command makes one, and creating a dataclass costs ~1 ms at
+    import (issue 7's status target)."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        runner: Runner,
+        reporter: Reporter,
+        kind: Kind,
+        docker: Docker,
+        kubectl: Kubectl,
+        skaffold: Skaffold,
+    ) -> None:
+        self.cfg = cfg
+        self.runner = runner
+        self.reporter = reporter
+        self.kind = kind
+        self.docker = docker
+        self.kubectl = kubectl
+        self.skaffold = skaffold
+        self.cache: dict[str, Any] = {}  # lookups steps share within one run
+        self.lock = threading.Lock()  # guards cache across the threads of parallel steps
 
     @classmethod
     def create(cls, cfg: Config, *, reporter: Reporter | None = None, runner: Runner | None = None) -> Context:

@@ -22,8 +22,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from devctl.errors import CommandError, CommandTimeout, ToolNotFound
 
@@ -37,8 +36,11 @@ def _stderr_echo(line: str) -> None:
     sys.stderr.flush()
 
 
-@dataclass(frozen=True)
-class Result:
+# A NamedTuple and a plain class rather than dataclasses: every command imports this module, and a
+# dataclass costs ~1 ms to create at import (its methods are exec'd); the issue 7 status target.
+
+
+class Result(NamedTuple):
     argv: list[str]
     exit_code: int
     stdout: str = ""
@@ -49,19 +51,30 @@ class Result:
         return self.exit_code == 0
 
 
-@dataclass
 class Runner:
     """Runs external commands; injected everywhere (tests pass their own PATH or a recording runner)."""
 
-    verbose: bool = False
-    dry_run: bool = False
-    echo: Echo = _stderr_echo
-    env: Mapping[str, str] | None = None  # None = inherit os.environ
-    install_hints: Mapping[str, str] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    planned: list[list[str]] = field(default_factory=list)  # state-changing commands skipped by --dry-run
-    # Wraps a foreground run, so progress drawing stops while a sudo prompt owns the terminal.
-    pause: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
+    def __init__(
+        self,
+        verbose: bool = False,
+        dry_run: bool = False,
+        echo: Echo = _stderr_echo,
+        env: Mapping[str, str] | None = None,  # None = inherit os.environ
+        install_hints: Mapping[str, str] | None = None,
+        # Wraps a foreground run, so progress drawing stops while a sudo prompt owns the terminal.
+        pause: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
+        self.verbose = verbose
+        self.dry_run = dry_run
+        self.echo = echo
+        self.env = env
+        self.install_hints: Mapping[str, str] = install_hints or {}
+        self.pause = pause
+        self.planned: list[list[str]] = []  # state-changing commands skipped by --dry-run
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Runner(verbose={self.verbose}, dry_run={self.dry_run}, env={'set' if self.env else 'inherited'})"
 
     # -- lookup ----------------------------------------------------------------------------------
 

@@ -198,12 +198,10 @@ def _auth_not_ready(w: FakeWorld, tmp: Path) -> None:
 
 
 def _drifted(w: FakeWorld, tmp: Path) -> None:
-    import dataclasses
-
     from devctl import config
     from devctl.cluster.spec import ClusterSpec, stamp_manifest
 
-    spec = dataclasses.replace(ClusterSpec.from_config(config.load({})), http_port=8080)
+    spec = ClusterSpec.from_config(config.load({}))._replace(http_port=8080)
     run("kubectl", "--context", "kind-tour", "apply", "-f", "-", input=stamp_manifest(spec))
 
 

@@ -8,8 +8,7 @@ view the CLI renders (`devctl cluster status`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from devctl.cluster.observe import Observed
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from devctl.context import Context
 
 
-@dataclass(frozen=True)
-class ClusterStatus:
+class ClusterStatus(NamedTuple):  # not a dataclass: ~1 ms at import for every status and up
     wanted: ClusterSpec
     observed: Observed
     plan: ClusterPlan

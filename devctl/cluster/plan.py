@@ -15,10 +15,8 @@ Never destructive without a reason the user allowed: drift is reported and rebui
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from devctl.cluster.observe import NO_CONTEXT, OK, NodeState, Observed, RegistryState
 from devctl.cluster.spec import (
@@ -37,8 +35,10 @@ STARTABLE = ("exited", "created")
 RECREATE_HINT = "`devctl up --recreate` deletes and recreates it"
 
 
-@dataclass(frozen=True)
-class ClusterPlan:
+class ClusterPlan(NamedTuple):
+    """What the cluster step does and why. A NamedTuple, not a frozen dataclass: `devctl status` and
+    every `up` import this module (a dataclass costs ~1 ms at import); ``_replace`` is dataclasses.replace."""
+
     # cluster
     create: bool = False
     delete: bool = False  # delete the existing nodes first (before create)
@@ -59,7 +59,7 @@ class ClusterPlan:
     connect_registry: bool = False
     configure_nodes: tuple[str, ...] = ()
     publish_configmap: bool = False
-    reasons: tuple[str, ...] = field(default=())
+    reasons: tuple[str, ...] = ()
 
     @property
     def cluster_actions(self) -> bool:
@@ -80,7 +80,7 @@ class ClusterPlan:
         return not (self.cluster_actions or self.registry_actions or self.link_actions or self.blocked)
 
     def to_json(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
+        out = self._asdict()
         out["drift"] = [d.to_json() for d in self.drift]
         out["noop"] = self.noop
         return out
@@ -92,7 +92,7 @@ def _rebuild(reason: str, *, recreate: bool = False) -> ClusterPlan:
 
 def _rebuild_or_block(problem: str, recreate: bool, drift: tuple[FieldDiff, ...] = ()) -> ClusterPlan:
     if recreate:
-        return dataclasses.replace(_rebuild(f"{problem}: rebuilding it (--recreate)", recreate=True), drift=drift)
+        return _rebuild(f"{problem}: rebuilding it (--recreate)", recreate=True)._replace(drift=drift)
     return ClusterPlan(blocked=problem, hint=RECREATE_HINT, drift=drift)
 
 
@@ -151,10 +151,9 @@ def plan_cluster(
             return ClusterPlan(stamp=True, reasons=(f"cluster {name} was just created by another devctl",))
         unstamped = (FieldDiff("stamp", "missing", f"made by devctl {wanted.devctl_version}", "cluster"),)
         if recreate:
-            return dataclasses.replace(
-                _rebuild(f"cluster {name} was not created by devctl: rebuilding it (--recreate)", recreate=True),
-                drift=unstamped,
-            )
+            return _rebuild(
+                f"cluster {name} was not created by devctl: rebuilding it (--recreate)", recreate=True
+            )._replace(drift=unstamped)
         return ClusterPlan(
             drift=unstamped,
             reasons=(f"cluster {name} was not created by devctl (no {STAMP_NAMESPACE}/{STAMP_NAME}): ports unknown",),
@@ -163,10 +162,9 @@ def plan_cluster(
     drift = tuple(diff(obs.stamp, wanted, CLUSTER_FIELDS, "cluster"))
     if drift:
         if recreate:
-            return dataclasses.replace(
-                _rebuild(f"cluster {name} differs from the wanted spec: rebuilding it (--recreate)", recreate=True),
-                drift=drift,
-            )
+            return _rebuild(
+                f"cluster {name} differs from the wanted spec: rebuilding it (--recreate)", recreate=True
+            )._replace(drift=drift)
         return ClusterPlan(drift=drift, reasons=(f"cluster {name} differs from the wanted spec; kept as it is",))
     # Registry fields are not compared: the registry is rewired without a new cluster (plan_link), and
     # the stamp keeps recording what the cluster was created with.
@@ -279,8 +277,7 @@ def plan(
         link = plan_link(wanted, predict(wanted, obs, cluster, registry))
     blocked = "; ".join(b for b in (cluster.blocked, registry.blocked) if b) or None
     hint = "; ".join(h for h in (cluster.hint, registry.hint) if h) or None
-    return dataclasses.replace(
-        cluster,
+    return cluster._replace(
         run_registry=registry.run_registry,
         start_registry=registry.start_registry,
         replace_registry=registry.replace_registry,
