@@ -1,9 +1,9 @@
 """devctl's configuration: one typed, frozen object, resolved and validated once.
 
-Sources, later wins: built-in defaults < ``[tool.devctl]`` in the repo's pyproject.toml
-< ``DEVCTL_*`` environment variables < command-line flags. Every value is validated here, so the
-rest of the code never sees a bad port or cluster name; an invalid value raises ``ConfigError``
-naming the field, the value and where it came from.
+Sources, later wins: built-in defaults < ``[tool.devctl]`` in the repo's pyproject.toml (found and
+read by ``devctl.pyproject``) < ``DEVCTL_*`` environment variables < command-line flags. Every value
+is validated here, so the rest of the code never sees a bad port or cluster name; an invalid value
+raises ``ConfigError`` naming the field, the value and where it came from.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from devctl import pyproject
 from devctl.errors import ConfigError
 
 # kind v0.31.0's default node image for Kubernetes 1.35 (kind.md §1; kind release notes v0.31.0).
@@ -222,54 +223,7 @@ def _validate(name: str, value: Any, source: str) -> Any:
         ) from None
 
 
-# --- sources --------------------------------------------------------------------------------------
-
-
-def find_repo_root(start: Path | None = None) -> Path:
-    """The nearest directory upwards holding a pyproject.toml with a [tool.devctl] table, else cwd."""
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        pp = d / "pyproject.toml"
-        try:
-            if pp.is_file() and "[tool.devctl]" in pp.read_text(encoding="utf-8", errors="replace"):
-                return d
-        except OSError:
-            continue
-    return here
-
-
-def read_pyproject_table(root: Path) -> dict[str, Any]:
-    """``[tool.devctl]`` of root/pyproject.toml, or {} when there is none."""
-    pp = root / "pyproject.toml"
-    if not pp.is_file():
-        return {}
-    try:
-        text = pp.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read {pp}: {err}") from None
-    try:
-        data = _parse_toml(text)
-    except ValueError as err:
-        raise ConfigError(f"cannot parse {pp}: {err}", hint="fix the TOML syntax") from None
-    table = data.get("tool", {}).get("devctl", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"[tool.devctl] in {pp} must be a table")
-    return table
-
-
-def _parse_toml(text: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            data: dict[str, Any] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ValueError(str(err)) from None
-        return data
-    # Python 3.10: no tomllib, and no extra runtime dependency allowed.
-    from devctl._toml_subset import loads
-
-    return loads(text)
+# --- merging --------------------------------------------------------------------------------------
 
 
 def load(
@@ -285,10 +239,10 @@ def load(
     the option a field came from where it differs from ``--field-name`` (``host_ip`` is ``--ip``).
     """
     env = os.environ if env is None else env
-    root = find_repo_root(cwd)
+    root = pyproject.find_repo_root(cwd)
     values: dict[str, Any] = {"repo_root": root}
 
-    table = read_pyproject_table(root)
+    table = pyproject.read_table(root)
     for key, raw in table.items():
         name = key.replace("-", "_")
         if name not in SETTABLE:
