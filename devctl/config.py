@@ -31,9 +31,10 @@ INGRESS_MANIFEST_URL = (
 
 # kind.md §2: valid cluster names match ^[a-z0-9.-]+$. A DNS-1123 start/end is also required here
 # because the name becomes part of container and context names.
-_CLUSTER_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
-_DNS_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_PROFILE_RE = re.compile(r"^-?[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Patterns, not compiled at import: only values a user gave are checked (re caches what it compiles).
+_CLUSTER_RE = r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?"
+_DNS_LABEL_RE = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_PROFILE_RE = r"-?[A-Za-z0-9][A-Za-z0-9._-]*"
 
 ENV_PREFIX = "DEVCTL_"
 
@@ -104,14 +105,14 @@ def env_name(name: str) -> str:
 
 
 def _check_cluster(v: str) -> str:
-    if not _CLUSTER_RE.match(v) or len(v) > 50:
+    if not re.fullmatch(_CLUSTER_RE, v) or len(v) > 50:
         raise ValueError("must be lower-case letters, digits, '.' and '-' (kind's rule), at most 50 characters")
     return v
 
 
 def _check_host(v: str) -> str:
     name = v[:-1] if v.endswith(".") else v
-    if not name or len(name) > 253 or not all(_DNS_LABEL_RE.match(p) for p in name.split(".")):
+    if not name or len(name) > 253 or not all(re.fullmatch(_DNS_LABEL_RE, p) for p in name.split(".")):
         raise ValueError("must be a valid DNS name such as tour.xyz")
     if all(p.isdigit() for p in name.split(".")):
         raise ValueError("must be a DNS name, not an IP address")
@@ -165,7 +166,7 @@ def _check_version(v: str) -> str:
 
 
 def _check_profile(v: str) -> str:
-    if v and not all(_PROFILE_RE.match(p) for p in v.split(",")):
+    if v and not all(re.fullmatch(_PROFILE_RE, p) for p in v.split(",")):
         raise ValueError("must be a Skaffold profile name (letters, digits, '.', '_', '-'), or several joined by ','")
     return v
 

@@ -7,7 +7,6 @@ Anything that is not a ``DevctlError`` is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 
 # Documented in the README ("Exit codes").
@@ -49,6 +48,13 @@ class ToolNotFound(DevctlError):
         self.tool = tool
 
 
+def command_line(argv: Sequence[str]) -> str:
+    """argv as a line a user can paste into a shell."""
+    import shlex  # only when a line is shown: most runs never show one
+
+    return shlex.join(argv)
+
+
 class CommandError(DevctlError):
     """An external command exited non-zero. Carries a pasteable command line and its output."""
 
@@ -57,7 +63,7 @@ class CommandError(DevctlError):
         self.returncode = exit_code
         self.stdout = stdout
         self.stderr = stderr
-        super().__init__(f"command {shlex.join(self.argv)!r} failed with exit code {exit_code}")
+        super().__init__(f"command {command_line(self.argv)!r} failed with exit code {exit_code}")
 
     def output_tail(self, lines: int = 15) -> str:
         """The last lines the tool said, stderr first (where tools put their reasons)."""

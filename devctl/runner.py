@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import shutil
 import sys
 import threading
@@ -24,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import IO, Any, NamedTuple
 
-from devctl.errors import CommandError, CommandTimeout, ToolNotFound
+from devctl.errors import CommandError, CommandTimeout, ToolNotFound, command_line
 
 Echo = Callable[[str], None]
 LineSink = Callable[[str], None]
@@ -118,7 +117,7 @@ class Runner:
         if self.dry_run:
             with self._lock:
                 self.planned.append(argv)
-            self.echo("would run: " + shlex.join(argv))
+            self.echo("would run: " + command_line(argv))
             return Result(argv, 0)
         return self._call(argv, input=input, timeout=timeout, ok_codes=ok_codes, env=env)
 
@@ -126,7 +125,7 @@ class Runner:
         """Run in the foreground with the terminal attached (a sudo password prompt must be visible)."""
         argv = list(argv)
         if self.dry_run:
-            self.echo("would run: " + shlex.join(argv))
+            self.echo("would run: " + command_line(argv))
             return 0
         import sh
 
@@ -227,7 +226,7 @@ class Runner:
 
     def _trace(self, argv: list[str]) -> None:
         if self.verbose:
-            self.echo("+ " + shlex.join(argv))
+            self.echo("+ " + command_line(argv))
 
     def _not_runnable(self, argv: list[str], exe: str, err: OSError) -> ToolNotFound:
         from devctl.tools.install import install_hint
@@ -263,7 +262,7 @@ class Runner:
                 check=False,
             )
         except subprocess.TimeoutExpired as err:
-            raise CommandTimeout(f"{shlex.join(argv)!r} did not finish within {timeout:g} s") from err
+            raise CommandTimeout(f"{command_line(argv)!r} did not finish within {timeout:g} s") from err
         except OSError as err:  # not executable, or raced with an uninstall
             raise self._not_runnable(argv, exe, err) from err
         stdout = _decode(proc.stdout)

@@ -20,7 +20,6 @@ Judgements:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -372,8 +371,6 @@ def _start_docker_reads(ctx: Context) -> Callable[[], tuple[Any, Any, str]]:
         return lambda: (None, None, "cluster observation is not available")
     spec = ClusterSpec.from_config(ctx.cfg)
     reads = (start(lambda: observe_nodes(ctx, spec)), start(lambda: observe_registry(ctx, spec)))
-    with contextlib.suppress(ImportError):  # what registry_status needs, imported while the reads run
-        import devctl.cluster.plan  # noqa: F401
 
     def wait() -> tuple[Any, Any, str]:
         try:
@@ -437,8 +434,7 @@ def registry_status(ctx: Context, registry: Any, docker_error: str) -> RegistryS
         return RegistryStatus(name, False, False, None, (), f"no container named {name}")
     drift: tuple[str, ...] = ()
     try:
-        from devctl.cluster.plan import registry_drift
-        from devctl.cluster.spec import ClusterSpec
+        from devctl.cluster.spec import ClusterSpec, registry_drift
 
         drift = tuple(d.describe() for d in registry_drift(ClusterSpec.from_config(ctx.cfg), registry))
     except ImportError:

@@ -84,8 +84,11 @@ class Observed(NamedTuple):
 
 # client-go's clientcmd says "context was not found for specified context: X" (kind#3034 shows it from
 # kubectl); `context "X" does not exist` is the other wording clientcmd has; both are accepted.
-_CONTEXT_MISSING = re.compile(
-    r'context was not found for specified context|context "[^"]*" does not exist|no context exists with the name'
+# A pattern, compiled on first use (re caches it): only a failed read needs it.
+_CONTEXT_MISSING = (
+    r"context was not found for specified context"
+    r'|context "[^"]*" does not exist'
+    r"|no context exists with the name"
 )
 # kind.md §8 / the fake: "The connection to the server 127.0.0.1:NNNN was refused"; the others are
 # kubectl's wordings for an address that does not answer at all.
@@ -100,7 +103,7 @@ _UNREACHABLE = (
 
 
 def is_context_missing(err: CommandError) -> bool:
-    return bool(_CONTEXT_MISSING.search(err.stderr + err.stdout))
+    return bool(re.search(_CONTEXT_MISSING, err.stderr + err.stdout))
 
 
 def is_unreachable(err: CommandError) -> bool:

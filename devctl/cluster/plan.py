@@ -28,6 +28,7 @@ from devctl.cluster.spec import (
     ClusterSpec,
     FieldDiff,
     diff,
+    registry_drift,
 )
 
 # docker states `docker start` brings back (kind.md §4 lists them all).
@@ -169,18 +170,6 @@ def plan_cluster(
     # Registry fields are not compared: the registry is rewired without a new cluster (plan_link), and
     # the stamp keeps recording what the cluster was created with.
     return ClusterPlan(reasons=(f"cluster {name}: running, as wanted",))
-
-
-def registry_drift(wanted: ClusterSpec, reg: RegistryState) -> tuple[FieldDiff, ...]:
-    out = []
-    if reg.image != wanted.registry_image:
-        out.append(FieldDiff("registry_image", reg.image or "unknown", wanted.registry_image, "registry"))
-    published = f"{reg.host_ip}:{reg.host_port}" if reg.host_port else "not published"
-    if reg.host_port != wanted.registry_port or reg.host_ip != REGISTRY_LISTEN_ADDRESS:
-        out.append(
-            FieldDiff("registry_port", published, f"{REGISTRY_LISTEN_ADDRESS}:{wanted.registry_port}", "registry")
-        )
-    return tuple(out)
 
 
 def plan_registry(wanted: ClusterSpec, reg: RegistryState | None, *, recreate: bool = False) -> ClusterPlan:
