@@ -131,9 +131,24 @@ class Output:
             view = view[n:]
 
     def _wait_writable(self) -> None:
-        import select
+        _wait_writable(self.out)
 
-        select.select([], [self.out], [])
+
+def flush_fully(out: BinaryIO) -> None:
+    """Flush what a BufferedWriter still holds, waiting while a non-blocking stdout is full (its flush
+    raises BlockingIOError then, and a caller that gave up would lose the end of the logs)."""
+    while True:
+        try:
+            out.flush()
+            return
+        except BlockingIOError:
+            _wait_writable(out)
+
+
+def _wait_writable(out: BinaryIO) -> None:
+    import select
+
+    select.select([], [out], [])
 
 
 class Lines:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
@@ -113,15 +114,38 @@ def test_a_full_non_blocking_stdout_is_waited_for_not_dropped(buffering: int) ->
     reader.start()
     data = bytes(range(256)) * 4096  # 1 MiB, many times a pipe's capacity
     lg.Output(out, flush=False).write(data)
-    while True:  # what a BufferedWriter still holds
-        try:
-            out.flush()
-            break
-        except BlockingIOError:
-            time.sleep(0.01)
+    lg.flush_fully(out)  # what a BufferedWriter still holds
     out.close()
     reader.join(10)
     assert bytes(got) == data
+
+
+def test_the_final_flush_waits_for_a_full_non_blocking_stdout() -> None:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    filled = 0
+    with contextlib.suppress(BlockingIOError):
+        while True:  # the pipe is full: nobody reads yet
+            filled += os.write(write_fd, b"x" * 4096)
+    out = open(write_fd, "wb")
+    out.write(b"the last line\n")  # fits the BufferedWriter's buffer: no write yet
+    got = bytearray()
+
+    def drain_later() -> None:
+        time.sleep(0.2)
+        with open(read_fd, "rb", buffering=0) as r:
+            while chunk := r.read(65536):
+                got.extend(chunk)
+
+    reader = threading.Thread(target=drain_later, daemon=True)
+    reader.start()
+    try:
+        lg.flush_fully(out)  # a plain flush raises BlockingIOError here, and the line is lost
+    finally:
+        with contextlib.suppress(BlockingIOError):
+            out.close()
+    reader.join(10)
+    assert len(got) == filled + len(b"the last line\n") and got.endswith(b"the last line\n")
 
 
 # --- through the fake kubectl ------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def logs(
     out = sys.stdout.buffer
     try:
         code = logs_mod.show_logs(context, opts, out, sys.stderr)
-        out.flush()
+        logs_mod.flush_fully(out)
     except BrokenPipeError:
         code = 0
     if code == 0 and _stdout_closed():
