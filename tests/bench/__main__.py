@@ -8,10 +8,11 @@
 4. `devctl logs` throughput / `cat`'s (<= 3): 400,000 lines (the issue's 8 services x 50,000, spread
    evenly over the stack's 7 services: `devctl logs` takes only their names) from a (replayed) kubectl,
    against `cat` of the same bytes. Throughput, not start-up: each command is also timed on empty logs,
-   and the ratio is of what the lines add, (logs(N) - logs(0)) / (cat(N) - cat(0)), which cancels what
-   does not grow with the lines (Python and typer start-up, one kubectl per service, exec). The
-   whole-command ratio and `devctl --version` are printed below it, so the start-up is not hidden. Both
-   write into a pipe that another `cat` empties (the harness's own capture would be the bottleneck of both).
+   and the ratio is of what the lines add, (logs(N) - logs(0)) / (cat(N) - cat(0)) (each the median of
+   the differences within one round of runs), which cancels what does not grow with the lines (Python
+   and typer start-up, one kubectl per service, exec). The whole-command ratio and `devctl --version`
+   are printed below it, so the start-up is not hidden. Both write into a pipe that another `cat`
+   empties (the harness's own capture would be the bottleneck of both).
 5. `devctl status` / (one (replayed) `kubectl get` + `devctl --version`) (<= 1.3)
 
 Replay: the faithful fakes (tests/fakes) are Python programs, ~70-110 ms of interpreter start-up a call,
@@ -21,9 +22,11 @@ stderr and exit code under a hash of its argv), then time it against tests/bench
 shell stub that answers each call with the recording. The stubs log every call, which is the count of 2.
 A baseline that involves a tool call (5) is replayed the same way.
 
-Timed pairs are interleaved (a, b, a, b, ...) and compared by medians, so load from other processes on
-this shared machine falls on both sides alike. The short commands (1, 2b, 4 and 5: each run well under a
-second) are run three times as often as BENCH_RUNS says: on this machine a single run moves by +-15%.
+Timed commands are interleaved (a, b, a, b, ...), and each ratio is the median over rounds of the ratio
+(or, for 4, the difference) within one round, so a slow spell of this shared machine falls on both sides
+alike and cancels. The medians of the single commands are printed below each ratio. The short commands
+(1, 2b, 4 and 5: each run well under a second) get three times the rounds BENCH_RUNS says: on this
+machine a single run moves by +-15%.
 
 Every command reads [tool.devctl] through devctl.pyproject's cache (a temporary XDG_CACHE_HOME here): the
 recorded run fills it and the timed runs use it, as a developer's second and later commands do.
@@ -60,13 +63,28 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def medians(fns: Mapping[str, Callable[[], object]], runs: int = RUNS) -> dict[str, float]:
-    """Median wall time of each function, the functions run in turn (a, b, c, a, b, c, ...)."""
+def samples(fns: Mapping[str, Callable[[], object]], runs: int = RUNS) -> dict[str, list[float]]:
+    """Wall times of each function, the functions run in turn (a, b, c, a, b, c, ...): the i-th time of
+    every function comes from the same round."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
         for name, fn in fns.items():
             times[name].append(timed(fn))
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
+
+
+def paired_ratio(times: Mapping[str, list[float]], num: str, *den: str) -> float:
+    """The median, over rounds, of ``num``'s time over the sum of the ``den`` times of the same round."""
+    return statistics.median(
+        times[num][i] / sum(times[d][i] for d in den) for i in range(len(times[num]))
+    )
+
+
+def paired_cost(times: Mapping[str, list[float]], with_: str, without: str) -> float:
+    """The median, over rounds, of what ``with_`` took more than ``without`` in the same round: a slow
+    spell of this shared machine falls on both runs of a round and cancels, as it would not in a
+    difference of two medians taken over all rounds."""
+    return statistics.median(a - b for a, b in zip(times[with_], times[without], strict=True))
 
 
 def run(argv: list[str], env: Mapping[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -192,9 +210,10 @@ def failed(what: str, res: subprocess.CompletedProcess[str]) -> None:
 
 def bench_startup() -> None:
     # Short commands: three times the runs, for a stable median.
-    got = medians({"devctl": lambda: devctl("--version"), "typer": lambda: run([PY, "-c", "import typer"])},
-                  runs=3 * RUNS)
-    report("1. devctl --version / python -c 'import typer'", got["devctl"] / got["typer"], 1.3)
+    times = samples({"devctl": lambda: devctl("--version"), "typer": lambda: run([PY, "-c", "import typer"])},
+                    runs=3 * RUNS)
+    got = {name: statistics.median(ts) for name, ts in times.items()}
+    report("1. devctl --version / python -c 'import typer'", paired_ratio(times, "devctl", "typer"), 1.3)
     note(f"devctl --version {got['devctl'] * 1000:.0f} ms, import typer {got['typer'] * 1000:.0f} ms")
 
 
@@ -216,14 +235,15 @@ def bench_warm_up() -> None:
             return failed("2. warm up: the replayed run", probe)
         calls = replayed_calls(rec)
         # Short commands (under half a second): three times the runs, for a stable median.
-        got = medians({"up": lambda: devctl("up", "--no-dev", env=renv), "version": lambda: devctl("--version")},
-                      runs=3 * RUNS)
+        times = samples({"up": lambda: devctl("up", "--no-dev", env=renv), "version": lambda: devctl("--version")},
+                        runs=3 * RUNS)
+    got = {name: statistics.median(ts) for name, ts in times.items()}
     print(f"{'2a. warm up --no-dev: external tool calls':<58} {len(calls):8d}    target <= 8   "
           f"{'ok' if len(calls) <= 8 else 'OVER TARGET'}")
     if len(faithful) != len(calls):
         note(f"the faithful fakes saw {len(faithful)} calls when recorded, the replay {len(calls)}")
     note("calls: " + "; ".join(c.split(" --kube-context")[0].split(" --format")[0][:60] for c in calls))
-    report("2b. warm up --no-dev / devctl --version", got["up"] / got["version"], 2.5)
+    report("2b. warm up --no-dev / devctl --version", paired_ratio(times, "up", "version"), 2.5)
     note(f"warm up {got['up'] * 1000:.0f} ms, devctl --version {got['version'] * 1000:.0f} ms")
 
 
@@ -333,24 +353,26 @@ def bench_logs() -> None:
         def cat_run(size: str) -> Callable[[], object]:
             return drained(["cat", *map(str, outputs[size])])
 
-        # Three times the runs: the result is a difference of medians, with the noise of both, and devctl's
+        # Three times the runs: the result is a difference, with the noise of both runs, and devctl's
         # start-up (most of each run) varies by tens of ms on a loaded machine.
-        got = medians({"logs": logs_run("full"), "cat": cat_run("full"), "logs0": logs_run("none"),
-                       "cat0": cat_run("none"), "version": lambda: devctl("--version")}, runs=3 * RUNS)
+        times = samples({"logs": logs_run("full"), "cat": cat_run("full"), "logs0": logs_run("none"),
+                         "cat0": cat_run("none"), "version": lambda: devctl("--version")}, runs=3 * RUNS)
         size_mb = sum(p.stat().st_size for p in outputs["full"]) / 1e6
+    got = {name: statistics.median(ts) for name, ts in times.items()}
     ms = {k: v * 1000 for k, v in got.items()}
     # Throughput: what the lines add to each command's time. Start-up (Python and typer for devctl; exec
     # for cat) and devctl's one kubectl per service are in both runs of a command and cancel; what is left
-    # is moving (and for devctl prefixing) the lines.
-    logs_cost, cat_cost = ms["logs"] - ms["logs0"], ms["cat"] - ms["cat0"]
+    # is moving (and for devctl prefixing) the lines. Differences within a round (see paired_cost).
+    logs_cost, cat_cost = (1000 * paired_cost(times, "logs", "logs0"), 1000 * paired_cost(times, "cat", "cat0"))
     label = f"4. devctl logs / cat, throughput ({total:,} lines, {len(SERVICES)} services)"
     if cat_cost <= 0 or logs_cost <= 0:
         print(f"{label}: the lines added nothing to one command's median (devctl logs {logs_cost:.0f} ms, "
               f"cat {cat_cost:.0f} ms): too noisy to tell; skipped")
         return
     report(label, logs_cost / cat_cost, 3.0)
-    note(f"what {total:,} lines ({size_mb:.1f} MB) add: devctl logs {ms['logs']:.0f} - {ms['logs0']:.0f} (no lines) "
-         f"= {logs_cost:.0f} ms, cat {ms['cat']:.0f} - {ms['cat0']:.0f} = {cat_cost:.0f} ms")
+    note(f"what {total:,} lines ({size_mb:.1f} MB) add (median over rounds): devctl logs {logs_cost:.0f} ms "
+         f"(medians {ms['logs']:.0f} with, {ms['logs0']:.0f} without), cat {cat_cost:.0f} ms "
+         f"({ms['cat']:.0f} with, {ms['cat0']:.0f} without)")
     note(f"whole commands: devctl logs / cat = {ms['logs']:.0f} / {ms['cat']:.0f} ms = "
          f"{got['logs'] / got['cat']:.2f}x; devctl --version alone {ms['version']:.0f} ms, so (logs - version) / cat "
          f"= {(got['logs'] - got['version']) / got['cat']:.2f}")
@@ -380,11 +402,12 @@ def bench_status() -> None:
             return failed("5. status: the replay did not print what the faithful fakes did;", probe)
         calls = replayed_calls(rec)
         # Short commands: three times the runs, for a stable median.
-        got = medians({"status": lambda: devctl("status", "--json", env=renv),
-                       "get": lambda: run(one_get, env=renv), "version": lambda: devctl("--version")},
-                      runs=3 * RUNS)
+        times = samples({"status": lambda: devctl("status", "--json", env=renv),
+                         "get": lambda: run(one_get, env=renv), "version": lambda: devctl("--version")},
+                        runs=3 * RUNS)
+    got = {name: statistics.median(ts) for name, ts in times.items()}
     report("5. devctl status / (one fake kubectl get + devctl --version)",
-           got["status"] / (got["get"] + got["version"]), 1.3)
+           paired_ratio(times, "status", "get", "version"), 1.3)
     note(f"status {got['status'] * 1000:.0f} ms ({len(calls)} calls), one replayed kubectl get "
          f"{got['get'] * 1000:.0f} ms, devctl --version {got['version'] * 1000:.0f} ms")
 
@@ -401,7 +424,8 @@ def _age_free(text: str) -> str:
 
 
 def main() -> None:
-    print(f"devctl benchmarks ({RUNS} runs each where repeated, {3 * RUNS} for short commands; medians)")
+    print(f"devctl benchmarks ({RUNS} rounds where repeated, {3 * RUNS} for short commands; "
+          "medians of per-round ratios)")
     # An installed devctl runs from bytecode, like typer (compiled by pip): without this, with
     # PYTHONDONTWRITEBYTECODE set, every run would compile devctl's modules from source again.
     subprocess.run([PY, "-m", "compileall", "-q", str(REPO / "devctl"), str(FAKES)], check=True)
