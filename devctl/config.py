@@ -8,6 +8,7 @@ raises ``ConfigError`` naming the field, the value and where it came from.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -32,9 +33,9 @@ INGRESS_MANIFEST_URL = (
 # kind.md §2: valid cluster names match ^[a-z0-9.-]+$. A DNS-1123 start/end is also required here
 # because the name becomes part of container and context names.
 # Patterns, not compiled at import: only values a user gave are checked (re caches what it compiles).
-_CLUSTER_RE = r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?"
-_DNS_LABEL_RE = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_PROFILE_RE = r"-?[A-Za-z0-9][A-Za-z0-9._-]*"
+_CLUSTER_PATTERN = r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?"
+_DNS_LABEL_PATTERN = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_PROFILE_PATTERN = r"-?[A-Za-z0-9][A-Za-z0-9._-]*"
 
 ENV_PREFIX = "DEVCTL_"
 
@@ -105,14 +106,14 @@ def env_name(name: str) -> str:
 
 
 def _check_cluster(v: str) -> str:
-    if not re.fullmatch(_CLUSTER_RE, v) or len(v) > 50:
+    if not re.fullmatch(_CLUSTER_PATTERN, v) or len(v) > 50:
         raise ValueError("must be lower-case letters, digits, '.' and '-' (kind's rule), at most 50 characters")
     return v
 
 
 def _check_host(v: str) -> str:
     name = v[:-1] if v.endswith(".") else v
-    if not name or len(name) > 253 or not all(re.fullmatch(_DNS_LABEL_RE, p) for p in name.split(".")):
+    if not name or len(name) > 253 or not all(re.fullmatch(_DNS_LABEL_PATTERN, p) for p in name.split(".")):
         raise ValueError("must be a valid DNS name such as tour.xyz")
     if all(p.isdigit() for p in name.split(".")):
         raise ValueError("must be a DNS name, not an IP address")
@@ -120,8 +121,6 @@ def _check_host(v: str) -> str:
 
 
 def _check_ip(v: str) -> str:
-    import ipaddress  # only when an address is given: the default needs no check
-
     try:
         return str(ipaddress.ip_address(v))
     except ValueError:
@@ -166,7 +165,7 @@ def _check_version(v: str) -> str:
 
 
 def _check_profile(v: str) -> str:
-    if v and not all(re.fullmatch(_PROFILE_RE, p) for p in v.split(",")):
+    if v and not all(re.fullmatch(_PROFILE_PATTERN, p) for p in v.split(",")):
         raise ValueError("must be a Skaffold profile name (letters, digits, '.', '_', '-'), or several joined by ','")
     return v
 

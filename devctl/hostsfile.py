@@ -12,7 +12,6 @@ under the lock. Nothing here prints; callers render the returned records.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import threading
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from typing import NamedTuple
 
 from devctl import hosts_block, hosts_write
 from devctl.config import Config, default_hosts_file
-from devctl.errors import DevctlError, ToolNotFound, UsageError
+from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
 from devctl.hosts_block import Action, Entry, Plan
 from devctl.runner import Runner
 
@@ -249,21 +248,21 @@ def _elevate(cfg: Config, runner: Runner, action: str, target: Target, *, no_sud
         raise NeedsElevation(
             f"{path} is not writable by this user and --no-sudo was given; nothing was changed",
             argv,
-            hint=f"to make the change, run: {shlex.join(argv)}",
+            hint=f"to make the change, run: {command_line(argv)}",
         )
     if notify is not None:
-        notify(f"{path} is not writable by you; running just the write step with sudo: {shlex.join(argv)}")
+        notify(f"{path} is not writable by you; running just the write step with sudo: {command_line(argv)}")
     try:
         code = runner.interactive(argv)
     except ToolNotFound as err:
         raise DevctlError(
             f"{path} is not writable and sudo is not installed",
-            hint=f"run as an administrator: {shlex.join(argv[1:])}",
+            hint=f"run as an administrator: {command_line(argv[1:])}",
         ) from err
     if code != 0:
         raise DevctlError(
             f"the elevated write of {path} failed (exit code {code}); see its message above",
-            hint=f"or run it yourself: {shlex.join(argv)}",
+            hint=f"or run it yourself: {command_line(argv)}",
         )
 
 

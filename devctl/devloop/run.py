@@ -10,7 +10,6 @@ is off: the stack is reached through the ingress at ``cfg.url``.
 
 from __future__ import annotations
 
-import shlex
 import tempfile
 import threading
 from pathlib import Path
@@ -25,7 +24,7 @@ from devctl.devloop.model import CONSOLE, EVENTS, DevModel, PodCounts
 from devctl.devloop.supervisor import Outcome, Supervisor
 from devctl.devloop.updates import AppLog
 from devctl.devloop.view import Frame, LiveView, View, make_view
-from devctl.errors import DevctlError
+from devctl.errors import DevctlError, command_line
 from devctl.runner import Background, Runner
 from devctl.tools.skaffold import Skaffold, write_global_config
 
@@ -176,7 +175,7 @@ def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, con
         skaffold = Skaffold(ctx.runner, cfg.context, global_config=str(config_path))
         if cfg.dry_run:
             argv = skaffold.argv("dev", *dev_args(cfg, free_port(), keep=keep, profile=profile))
-            ctx.reporter.info("would run: " + shlex.join(argv))
+            ctx.reporter.info("would run: " + command_line(argv))
             return 0
         with pidfile.claim(cfg):  # `devctl down` finds and ends this loop; a second `dev` is refused
             for attempt in range(1, PORT_ATTEMPTS + 1):

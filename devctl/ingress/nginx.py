@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from devctl.errors import CommandError, CommandTimeout, DevctlError, UsageError
+from devctl.errors import CommandError, CommandTimeout, DevctlError, UsageError, command_line
 from devctl.ingress.transient import is_denial, is_not_found, is_stale_webhook, is_transient, is_wait_timeout
 from devctl.stack import load_manifests
 
@@ -502,21 +501,21 @@ class NginxController:
         seconds = f"{cfg.ingress_timeout:g}"
         return [
             f"delete validatingwebhookconfiguration {WEBHOOK_CONFIG} if it is left from an earlier install",
-            f"{shlex.join(k.argv('apply', '-f', manifest_source(cfg)))}   # {self.name} v{cfg.ingress_version}",
+            f"{command_line(k.argv('apply', '-f', manifest_source(cfg)))}   # {self.name} v{cfg.ingress_version}",
             f"then wait at most {seconds} s in all, in order:",
             "  "
-            + shlex.join(
+            + command_line(
                 k.argv("-n", NAMESPACE, "rollout", "status", f"deployment/{CONTROLLER}", f"--timeout={seconds}s")
             ),
             "  poll "
-            + shlex.join(
+            + command_line(
                 k.argv("get", "validatingwebhookconfiguration", WEBHOOK_CONFIG, "-o", "json", "--ignore-not-found")
             )
             + "   # until the caBundle is set",
             "  poll "
-            + shlex.join(k.argv("get", "endpointslices", "-n", NAMESPACE, "-l", ADMISSION_SELECTOR, "-o", "json"))
+            + command_line(k.argv("get", "endpointslices", "-n", NAMESPACE, "-l", ADMISSION_SELECTOR, "-o", "json"))
             + "   # until an endpoint is ready",
             "  "
-            + shlex.join(k.argv("apply", "-f", "-", "--dry-run=server"))
+            + command_line(k.argv("apply", "-f", "-", "--dry-run=server"))
             + f"   # {admission_probe(cfg).what}, retried only while the webhook is starting",
         ]

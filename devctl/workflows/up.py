@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from devctl.config import Config
 from devctl.context import Context
-from devctl.errors import DevctlError, ToolNotFound, UsageError
+from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
 from devctl.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 from devctl.tools.install import install_hint
 
@@ -163,13 +163,11 @@ def describe(ctx: Context, opts: UpOptions) -> list[str]:
     first, second = plan(opts)
     lines = describe_steps([*first, *second], ctx)
     if not opts.no_dev and opts.only is None:
-        import shlex
-
         from devctl.devloop.run import dev_argv
 
         argv = dev_argv(ctx.cfg, 0, "<private config>", opts.keep, ctx.cfg.skaffold_profile or None)
         lines.append(f"{len(first) + len(second) + 1}. Dev loop (until Ctrl-C)")
-        lines.append("     " + shlex.join(argv).replace("--rpc-http-port 0", "--rpc-http-port <free port>"))
+        lines.append("     " + command_line(argv).replace("--rpc-http-port 0", "--rpc-http-port <free port>"))
     return lines
 
 
