@@ -150,6 +150,7 @@ def test_unknown_only_value_is_a_usage_error(world: FakeWorld) -> None:
     res = run_cli("up", "--only", "everything")
     assert res.exit_code == 2
     assert "unknown --only value 'everything'" in res.stderr
+    assert world.calls() == [], "nothing runs before the options are checked"
 
 
 def test_services_profile_without_sources_says_which_folders_are_missing(world: FakeWorld) -> None:
