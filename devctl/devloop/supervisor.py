@@ -50,18 +50,18 @@ class Supervisor:
         self._on_stopping = on_stopping
         self._on_killing = on_killing
         self._clock = clock
-        self._lock = threading.Lock()
-        self._presses = 0
+        # One item per press. No lock: request_stop runs in the signal handler, on the main thread, which
+        # may be inside ``presses`` at that moment; a lock held there would never be released (a hang on
+        # Ctrl-C). list.append and len are single, atomic operations in CPython.
+        self._presses: list[None] = []
 
     def request_stop(self) -> None:
         """What a Ctrl-C does (thread-safe; also called from the signal handler)."""
-        with self._lock:
-            self._presses += 1
+        self._presses.append(None)
 
     @property
     def presses(self) -> int:
-        with self._lock:
-            return self._presses
+        return len(self._presses)
 
     def run(self) -> Outcome:
         with _handlers(self.request_stop):

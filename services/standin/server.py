@@ -295,6 +295,25 @@ def run_http(app: App, stop: Stop, host: str, port: int) -> None:
     server.server_close()
 
 
+def on_signal(stop: Stop) -> None:
+    """SIGTERM (Kubernetes stopping the pod) and SIGINT ask the main loop to end.
+
+    The handler only writes a byte to a pipe and a thread calls ``stop.request()``: the handler runs on
+    the main thread, which is usually inside ``stop.event.wait()`` holding the Event's lock, and setting
+    the Event from there would wait for that lock forever (the pod would then be killed only after its
+    termination grace period).
+    """
+    wake_r, wake_w = os.pipe()
+
+    def relay() -> None:
+        while os.read(wake_r, 1):
+            stop.request()
+
+    threading.Thread(target=relay, name="signals", daemon=True).start()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: os.write(wake_w, b"x"))
+
+
 def main() -> int:
     env = os.environ
     name = env.get("SERVICE_NAME", "").strip()
@@ -309,8 +328,7 @@ def main() -> int:
         return 2
     app = App(name, deps, source_revision())
     stop = Stop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.request())
+    on_signal(stop)
     reload_interval = float(env.get("STANDIN_RELOAD_INTERVAL", "1"))
     if reload_interval > 0:
         threading.Thread(

@@ -612,10 +612,21 @@ def main(argv: list[str]) -> int:
             return 1
     dev = Dev(values, bools, bus)
 
+    # The handler only writes a byte to a pipe; a thread sets dev.stop. Setting the Event in the handler
+    # itself could deadlock: the handler runs on the main thread, which may be inside dev.stop.wait()
+    # holding the Event's (non-reentrant) lock at that very moment.
+    wake_r, wake_w = os.pipe()
+
+    def relay() -> None:
+        while os.read(wake_r, 1):
+            dev.stop.set()  # later presses are swallowed (§4): the event is simply set again
+
+    threading.Thread(target=relay, daemon=True).start()
+
     def on_signal(signum: int, frame: Any) -> None:
         record("signal", signal=signal.Signals(signum).name)
         if not state_ignores_signals:
-            dev.stop.set()  # later presses are swallowed (§4): the event is simply set again
+            os.write(wake_w, b"x")
 
     state_ignores_signals = bool(state.knob("skaffold_ignore_sigint"))
     for sig in (signal.SIGINT, signal.SIGTERM):
