@@ -36,9 +36,9 @@ typecheck: $(STAMP_TEST)
 pytest: $(STAMP_TEST)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench: ratios for the speed targets (prints, never fails on timing)
+## make bench: ratios for the speed targets (prints, never fails on timing); BENCH="5" runs only those
 bench: $(STAMP_TEST)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(BENCH)
 
 ## make e2e: the scenario tests against the real docker, kind, kubectl and skaffold
 e2e: $(STAMP_TEST)

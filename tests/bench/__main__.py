@@ -423,18 +423,27 @@ def _age_free(text: str) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
-def main() -> None:
+BENCHES: dict[str, Callable[[], None]] = {
+    "1": bench_startup, "2": bench_warm_up, "3": bench_cold_up, "4": bench_logs, "5": bench_status,
+}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tests.bench [N ...]`: all benches, or only those numbered (`make bench BENCH=5`)."""
+    unknown = [a for a in argv if a not in BENCHES]
+    if unknown:
+        print(f"unknown bench {', '.join(unknown)}: choose from {', '.join(BENCHES)}", file=sys.stderr)
+        return 2
     print(f"devctl benchmarks ({RUNS} rounds where repeated, {3 * RUNS} for short commands; "
           "medians of per-round ratios)")
     # An installed devctl runs from bytecode, like typer (compiled by pip): without this, with
     # PYTHONDONTWRITEBYTECODE set, every run would compile devctl's modules from source again.
     subprocess.run([PY, "-m", "compileall", "-q", str(REPO / "devctl"), str(FAKES)], check=True)
-    bench_startup()
-    bench_warm_up()
-    bench_cold_up()
-    bench_logs()
-    bench_status()
+    for name, bench in BENCHES.items():
+        if not argv or name in argv:
+            bench()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))
