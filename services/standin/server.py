@@ -295,13 +295,13 @@ def run_http(app: App, stop: Stop, host: str, port: int) -> None:
     server.server_close()
 
 
-def on_signal(stop: Stop) -> None:
+def stop_on_signals(stop: Stop) -> None:
     """SIGTERM (Kubernetes stopping the pod) and SIGINT ask the main loop to end.
 
     The handler only writes a byte to a pipe and a thread calls ``stop.request()``: the handler runs on
-    the main thread, which is usually inside ``stop.event.wait()`` holding the Event's lock, and setting
-    the Event from there would wait for that lock forever (the pod would then be killed only after its
-    termination grace period).
+    the main thread, which spends its time in ``stop.event.wait()`` and there briefly holds the Event's
+    lock; a handler setting the Event at that moment would wait for that lock forever (and the pod would
+    be killed only after its termination grace period).
     """
     wake_r, wake_w = os.pipe()
 
@@ -328,7 +328,7 @@ def main() -> int:
         return 2
     app = App(name, deps, source_revision())
     stop = Stop()
-    on_signal(stop)
+    stop_on_signals(stop)
     reload_interval = float(env.get("STANDIN_RELOAD_INTERVAL", "1"))
     if reload_interval > 0:
         threading.Thread(
