@@ -91,7 +91,8 @@ def missing_source_dirs(repo_root: Path, profile: str) -> list[str]:
     return [s for s in SERVICES if not (repo_root / s / "Dockerfile").is_file()]
 
 
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+# A pattern, compiled on first use (re caches it): `devctl status` imports this module for SERVICES only.
+_QUANTITY = r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?"
 _UNITS = {
     None: 1,
     "k": 10**3,
@@ -107,7 +108,7 @@ _UNITS = {
 
 def memory_bytes(quantity: str | int) -> int:
     """A Kubernetes memory quantity (``256Mi``, ``1G``, ``1048576``) in bytes."""
-    m = _QUANTITY.match(str(quantity).strip())
+    m = re.fullmatch(_QUANTITY, str(quantity).strip())
     if not m:
         raise ValueError(f"not a memory quantity: {quantity!r}")
     return int(float(m.group(1)) * _UNITS[m.group(2)])
