@@ -218,11 +218,11 @@ class Runner:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _env(self, extra: Mapping[str, str] | None) -> dict[str, str]:
-        base = dict(self.env if self.env is not None else os.environ)
-        if extra is not None:
-            base = dict(extra)
-        return base
+    def _env(self, extra: Mapping[str, str] | None) -> dict[str, str] | None:
+        """The child's environment: ``extra`` if given, else the runner's; None inherits this process's
+        as it is (a copy of os.environ would be decoded here and encoded again for every call)."""
+        chosen = extra if extra is not None else self.env
+        return None if chosen is None else dict(chosen)
 
     def _trace(self, argv: list[str]) -> None:
         if self.verbose:
