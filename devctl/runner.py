@@ -21,9 +21,12 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import IO, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from devctl.errors import CommandError, CommandTimeout, ToolNotFound, command_line
+
+if TYPE_CHECKING:
+    from devctl import pipes
 
 Echo = Callable[[str], None]
 LineSink = Callable[[str], None]
@@ -184,8 +187,9 @@ class Runner:
         """Like ``start``, but stdout arrives as raw byte chunks (up to 64 KiB, as read) for throughput.
 
         sh splits and decodes line by line in Python (~4 us a line); ``devctl logs`` moves hundreds of
-        thousands of lines, so stdout goes to a pipe read here in large chunks. A chunk may end mid-line.
-        stderr arrives line by line (decoded, newline kept), like ``start``'s.
+        thousands of lines, so stdout goes to a pipe read in large chunks by ``devctl.pipes`` (one thread for
+        all such pipes; ``on_chunk`` runs on it). A chunk may end mid-line. stderr arrives line by line
+        (decoded, newline kept), like ``start``'s.
         """
         import subprocess
 
@@ -208,8 +212,9 @@ class Runner:
             raise self._not_runnable(argv, exe, err) from err
         finally:
             os.close(write_fd)  # only the child keeps the write end: EOF when it (and its children) exit
-        reader = threading.Thread(target=_pump, args=(read_fd, on_chunk), name=f"stdout of {argv[0]}", daemon=True)
-        reader.start()
+        from devctl import pipes
+
+        reader = pipes.read(read_fd, on_chunk)
         errors = threading.Thread(
             target=_lines, args=(proc.stderr, on_stderr), name=f"stderr of {argv[0]}", daemon=True
         )
@@ -273,21 +278,6 @@ class Runner:
         return Result(argv, code, stdout, stderr)
 
 
-def _pump(fd: int, on_chunk: ChunkSink) -> None:
-    """Copy a pipe to ``on_chunk`` until EOF; if the sink fails (e.g. our stdout closed), stop reading,
-    so the writer gets SIGPIPE instead of blocking forever."""
-    try:
-        while True:
-            data = os.read(fd, 65536)
-            if not data:
-                return
-            on_chunk(data)
-    except Exception:  # the sink reports its own failure; the pump only has to let go of the pipe
-        return
-    finally:
-        os.close(fd)
-
-
 def _lines(stream: IO[bytes] | None, on_line: LineSink) -> None:
     """Copy a pipe to ``on_line`` line by line (decoded, newline kept) until EOF."""
     if stream is None:
@@ -295,7 +285,7 @@ def _lines(stream: IO[bytes] | None, on_line: LineSink) -> None:
     try:
         for raw in stream:
             on_line(raw.decode("utf-8", errors="replace"))
-    except Exception:  # as _pump: never leave the child blocked on a full pipe because a sink failed
+    except Exception:  # never leave the child blocked on a full pipe because a sink failed
         return
     finally:
         stream.close()
@@ -312,10 +302,9 @@ def _decode(data: bytes | str | None) -> str:
 class Background:
     """A running process group started by ``Runner.start``."""
 
-    def __init__(self, argv: list[str], proc: Any, reader: threading.Thread | None = None) -> None:
+    def __init__(self, argv: list[str], proc: Any) -> None:
         self.argv = argv
         self._proc = proc
-        self._reader = reader  # the stdout pump of ``Runner.start_chunks``
 
     @property
     def pid(self) -> int:
@@ -348,11 +337,9 @@ class Background:
 
         ``wait(timeout)`` only polls the pid, so after it the last lines may still be in flight. For
         ``start_chunks`` this waits for stdout's EOF (or the sink's failure) up to ``timeout`` (None: no
-        limit); then, once the process has ended, sh joins its readers (giving up after ~2 s when a
-        leftover grandchild still holds the pipe open).
+        limit). Once the process has ended, its stderr reader is joined, giving up after ~2 s when a
+        leftover grandchild still holds the pipe open (as sh does).
         """
-        if self._reader is not None:
-            self._reader.join(timeout)
         process = getattr(self._proc, "process", None)
         if process is not None and process.exit_code is not None:
             with contextlib.suppress(Exception):
@@ -362,8 +349,9 @@ class Background:
 class _PopenBackground(Background):
     """A ``Background`` for ``Runner.start_chunks``: a ``subprocess.Popen`` and its two pipe readers."""
 
-    def __init__(self, argv: list[str], proc: Any, reader: threading.Thread, errors: threading.Thread) -> None:
-        super().__init__(argv, proc, reader)
+    def __init__(self, argv: list[str], proc: Any, reader: pipes.Reading, errors: threading.Thread) -> None:
+        super().__init__(argv, proc)
+        self._reader = reader
         self._errors = errors
 
     def alive(self) -> bool:
@@ -378,8 +366,6 @@ class _PopenBackground(Background):
             return None
 
     def drain(self, timeout: float | None = 5.0) -> None:
-        if self._reader is not None:
-            self._reader.join(timeout)
+        self._reader.join(timeout)
         if self._proc.poll() is not None:
-            # As sh does: give up on stderr after ~2 s when a leftover grandchild still holds it open.
             self._errors.join(2.0)
