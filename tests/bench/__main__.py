@@ -11,8 +11,9 @@
    and the ratio is of what the lines add, (logs(N) - logs(0)) / (cat(N) - cat(0)) (each the median of
    the differences within one round of runs), which cancels what does not grow with the lines (Python
    and typer start-up, one kubectl per service, exec). The whole-command ratio and `devctl --version`
-   are printed below it, so the start-up is not hidden. Both write into a pipe that another `cat`
-   empties (the harness's own capture would be the bottleneck of both).
+   are printed below it, so the start-up is not hidden, and so is the CPU time the lines add across all
+   the processes (on two cores the wall time hides work done in parallel). Both write into a pipe that
+   another `cat` empties (the harness's own capture would be the bottleneck of both).
 5. `devctl status` / (one (replayed) `kubectl get` + `devctl --version`) (<= 1.3)
 
 Replay: the faithful fakes (tests/fakes) are Python programs, ~70-110 ms of interpreter start-up a call,
@@ -37,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -334,29 +336,37 @@ def bench_logs() -> None:
             renvs[size] = renv
             outputs[size] = sorted(answers.iterdir())  # the same bytes devctl reads, for one `cat`
 
-        def drained(argv: list[str], env: Mapping[str, str] | None = None) -> Callable[[], object]:
+        cpu: dict[str, list[float]] = {}
+
+        def drained(name: str, argv: list[str], env: Mapping[str, str] | None = None) -> Callable[[], object]:
             # Timed with stdout into a pipe that a second `cat` empties, as `devctl logs | grep` would be
             # read: run()'s capture (32 KiB reads, then decoding, in this Python) is slower than either
-            # writer and would time itself on both sides, hiding devctl's own cost per byte.
+            # writer and would time itself on both sides, hiding devctl's own cost per byte. The CPU time
+            # of every process involved (devctl, its kubectl stubs, both cats) is kept too: on two cores
+            # the wall time hides work that runs in parallel, and a busier machine would show it.
             def go() -> None:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 sink = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
                 assert sink.stdin is not None
                 subprocess.run(argv, env=env, stdout=sink.stdin, stderr=subprocess.DEVNULL, cwd=REPO, check=False)
                 sink.stdin.close()
                 sink.wait()
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu.setdefault(name, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
             return go
 
-        def logs_run(size: str) -> Callable[[], object]:
-            return drained([PY, "-m", "devctl", "logs", *SERVICES], env=renvs[size])
+        def logs_run(name: str, size: str) -> Callable[[], object]:
+            return drained(name, [PY, "-m", "devctl", "logs", *SERVICES], env=renvs[size])
 
-        def cat_run(size: str) -> Callable[[], object]:
-            return drained(["cat", *map(str, outputs[size])])
+        def cat_run(name: str, size: str) -> Callable[[], object]:
+            return drained(name, ["cat", *map(str, outputs[size])])
 
         # Three times the runs: the result is a difference, with the noise of both runs, and devctl's
         # start-up (most of each run) varies by tens of ms on a loaded machine.
-        times = samples({"logs": logs_run("full"), "cat": cat_run("full"), "logs0": logs_run("none"),
-                         "cat0": cat_run("none"), "version": lambda: devctl("--version")}, runs=3 * RUNS)
+        times = samples({"logs": logs_run("logs", "full"), "cat": cat_run("cat", "full"),
+                         "logs0": logs_run("logs0", "none"), "cat0": cat_run("cat0", "none"),
+                         "version": lambda: devctl("--version")}, runs=3 * RUNS)
         size_mb = sum(p.stat().st_size for p in outputs["full"]) / 1e6
     got = {name: statistics.median(ts) for name, ts in times.items()}
     ms = {k: v * 1000 for k, v in got.items()}
@@ -373,6 +383,10 @@ def bench_logs() -> None:
     note(f"what {total:,} lines ({size_mb:.1f} MB) add (median over rounds): devctl logs {logs_cost:.0f} ms "
          f"(medians {ms['logs']:.0f} with, {ms['logs0']:.0f} without), cat {cat_cost:.0f} ms "
          f"({ms['cat']:.0f} with, {ms['cat0']:.0f} without)")
+    logs_cpu, cat_cpu = (1000 * paired_cost(cpu, "logs", "logs0"), 1000 * paired_cost(cpu, "cat", "cat0"))
+    note(f"CPU time the lines add, all processes (median over rounds): devctl logs {logs_cpu:.0f} ms, cat "
+         f"{cat_cpu:.0f} ms = {logs_cpu / cat_cpu if cat_cpu > 0 else float('nan'):.2f}x (not the target: wall "
+         "time is the throughput a reader sees)")
     note(f"whole commands: devctl logs / cat = {ms['logs']:.0f} / {ms['cat']:.0f} ms = "
          f"{got['logs'] / got['cat']:.2f}x; devctl --version alone {ms['version']:.0f} ms, so (logs - version) / cat "
          f"= {(got['logs'] - got['version']) / got['cat']:.2f}")
