@@ -150,7 +150,13 @@ class Runner:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
     ) -> Background:
-        """Start a long-running command in a new session (its own process group), streaming lines."""
+        """Start a long-running command in a new session (its own process group), streaming lines.
+
+        On Linux the command gets SIGTERM if devctl dies, even by SIGKILL (which runs no cleanup of
+        ours), so `skaffold dev` does not outlive it: Skaffold takes SIGTERM as Ctrl-C, cleans up and
+        exits (skaffold.md §4). The kernel sends it when the *thread* that started the command ends, so
+        call this from a thread that lives as long as the command should (the CLI's main thread).
+        """
         import sh
 
         argv = list(argv)
@@ -161,6 +167,7 @@ class Runner:
             _bg=True,
             _bg_exc=False,
             _new_session=True,
+            _preexec_fn=_die_with_parent(),
             _out=on_stdout,
             _err=on_stderr,
             _tty_out=False,
@@ -276,6 +283,31 @@ class Runner:
         if code not in ok_codes:
             raise CommandError(argv, code, stdout, stderr)
         return Result(argv, code, stdout, stderr)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """What a child runs before exec so that the kernel sends it SIGTERM when its parent ends
+    (prctl PR_SET_PDEATHSIG; Linux only: elsewhere None, and a SIGKILLed devctl can orphan the child)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child must not import or load
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # devctl died between fork and prctl: no signal will come
+            os._exit(128 + signal.SIGTERM)
+
+    return preexec
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _lines(stream: IO[bytes] | None, on_line: LineSink) -> None:

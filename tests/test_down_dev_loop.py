@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,3 +89,25 @@ def test_a_stale_record_is_ignored(project: Path) -> None:
     path.write_text(f'{{"pid": {int(dead.stdout)}, "cluster": "tour", "started": 0}}')
     assert pidfile.find("tour") is None
     assert not path.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_killed_devctl_takes_skaffold_with_it(running_dev: subprocess.Popen[str], fake_tools: FakeWorld) -> None:
+    # SIGKILL runs none of devctl's cleanup: only the kernel's parent-death signal can reach Skaffold.
+    running_dev.kill()
+    running_dev.wait(10)
+    marker = f"DEVCTL_FAKE_STATE={fake_tools.state_dir}"
+    deadline = time.monotonic() + 20
+    while processes_with_env(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = processes_with_env(marker)
+    for pid in survivors:  # so a failure here leaves no orphan behind for the next tests
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == [], "Skaffold (or a child of it) outlived the devctl that started it"
+    log = dev_log(fake_tools.state_dir)
+    # SIGTERM from the kernel, first. It may come more than once (the kernel signals each thread that
+    # inherited the setting), and the cleanup's output then meets the closed stdout (SIGPIPE): like Ctrl-C
+    # presses after the first, later signals change nothing (skaffold.md §4).
+    signals = [e["signal"] for e in log if e["event"] == "signal"]
+    assert signals[0] == "SIGTERM" and set(signals) <= {"SIGTERM", "SIGPIPE"}, signals
+    assert [e["deleted"] for e in log if e["event"] == "cleanup"] == [True]  # as after Ctrl-C: it cleaned up

@@ -56,9 +56,6 @@ class Kubectl:
     ) -> Result:
         return self.runner.run(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
 
-    def stream(self, *args: str, on_stdout: LineSink, on_stderr: LineSink) -> Background:
-        return self.runner.start(self._argv(args), on_stdout=on_stdout, on_stderr=on_stderr)
-
     def stream_chunks(self, *args: str, on_chunk: ChunkSink, on_stderr: LineSink) -> Background:
         """``stream`` with stdout as raw byte chunks (``devctl logs``: throughput)."""
         return self.runner.start_chunks(self._argv(args), on_chunk=on_chunk, on_stderr=on_stderr)

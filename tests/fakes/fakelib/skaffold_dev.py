@@ -13,7 +13,9 @@ What it reproduces, and from where (../shared/reference/skaffold.md):
   through the fake kubectl, so `kubectl get` sees them; the status check waits for the fake cluster's
   Deployments to be available;
 - SIGINT/SIGTERM: graceful stop, `Cleaning up...` + the kubectl delete lines, deletes what it applied
-  unless `--cleanup=false`, exit 0; later signals are swallowed (§4);
+  unless `--cleanup=false`, exit 0; later signals are swallowed (§4). A closed stdout is SIGPIPE, caught
+  the same way (§4): the first write that meets it stops Skaffold as Ctrl-C does, and the cleanup's own
+  lines go nowhere;
 - a first-iteration deploy failure (§3 "First-deploy failure"): the status-check lines, cleanup,
   stderr `N/M deployment(s) failed`, exit 1;
 - file sync after the first iteration (§3 "Later iterations", §5): it polls the files each artifact's
@@ -37,9 +39,9 @@ Knobs (FakeWorld.set_knob):
 
 Its own log, `$DEVCTL_FAKE_STATE/skaffold-dev.jsonl` (one JSON object a line, appended): `start` (argv,
 pid, pgid, the SKAFFOLD_* variables it received), `ready` (first iteration done, app logs printed),
-`signal` (each one received), `child` (pid), `api` (each HTTP request, its path), `sync` (iteration,
-the changed files, the images), `cleanup`, `exit` (code). `start` also keeps the text of the `-c` global
-config file and the cwd.
+`signal` (each one received; SIGPIPE when a write met a closed stdout), `child` (pid), `api` (each HTTP
+request, its path), `sync` (iteration, the changed files, the images), `cleanup`, `exit` (code). `start`
+also keeps the text of the `-c` global config file and the cwd.
 """
 
 from __future__ import annotations
@@ -244,13 +246,28 @@ class Dev:
         self.applied: str | None = None  # the manifests applied (a temp file), for cleanup
         self.children: list[subprocess.Popen[bytes]] = []
         self.sync_rules: dict[str, list[str]] = {}  # image -> absolute glob patterns of its sync rules
+        self.stdout_closed = False  # the reader of stdout went away (SIGPIPE, §4)
 
     # output: every stdout write is also a skaffoldLogEvent (§5)
     def say(self, line: str) -> None:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        self.write(line + "\n")
         self.bus.emit({"skaffoldLogEvent": {"task_id": self.task_id, "subtask_id": "-1", "level": "STANDARD",
                                             "message": line + "\n"}})
+
+    def write(self, text: str) -> None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # §4: Skaffold catches SIGPIPE. Its writes to the closed stdout then fail quietly, and the broken
+            # pipe stops it like Ctrl-C: the cleanup still runs (and writes nowhere), and it exits 0.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # what Python still buffers is dropped, never raised again
+            os.close(devnull)
+            if not self.stdout_closed:
+                self.stdout_closed = True
+                record("signal", signal="SIGPIPE")
+                self.stop.set()
 
     def pause(self, units: float = 1.0) -> bool:
         """Sleep; True when a stop was requested (the caller then stops and cleans up)."""
@@ -558,10 +575,9 @@ class Dev:
                 name = pod["metadata"]["name"]
                 prefix = f"[{c['name']}]" if c["name"] == name else f"[{name} {c['name']}]"
                 lines = source.get(app) or ["Server listening on 3000"]
-                for ln in lines:
-                    text = ln.get("text", "") if isinstance(ln, dict) else str(ln)
-                    sys.stdout.write(prefix + text + "\n")
-        sys.stdout.flush()
+                self.write("".join(
+                    prefix + (ln.get("text", "") if isinstance(ln, dict) else str(ln)) + "\n" for ln in lines
+                ))
 
     def cleanup(self) -> None:
         # §4: with --cleanup (default) Skaffold deletes by manifest whenever dev returns.
