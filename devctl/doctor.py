@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from devctl.context import Context
 from devctl.errors import DevctlError, ToolNotFound
@@ -222,16 +223,47 @@ def check_skaffold_config(ctx: Context) -> Check | None:
 
 
 def check_routes(ctx: Context) -> list[Check]:
-    """Ingress rules that can never match, or API paths that fall through to the client (routes --lint)."""
-    from devctl.routing_lint import lint_manifests
+    """Does any Ingress serve the configured host? Then: rules that can never match, or API paths that
+    fall through to the client (routes --lint)."""
+    from devctl.routing import build_routes
+    from devctl.routing_lint import lint
+    from devctl.routing_manifests import load_ingresses
 
     try:
-        warnings = lint_manifests(ctx.cfg.path(ctx.cfg.manifests_dir))
+        routes = build_routes(load_ingresses(ctx.cfg.path(ctx.cfg.manifests_dir)))
     except DevctlError as err:
         return [Check("routes", "warn", err.message, "fix the Ingress manifests under k8s/")]
+    checks = [check_host_routed(ctx, routes)]
+    warnings = lint(routes)
     if not warnings:
-        return [Check("routes", "ok", "every Ingress rule can match")]
-    return [Check(f"routes ({w.kind})", "warn", w.message, "see `devctl routes --lint`") for w in warnings]
+        return [*checks, Check("routes", "ok", "every Ingress rule can match")]
+    return [*checks, *(Check(f"routes ({w.kind})", "warn", w.message, "see `devctl routes --lint`") for w in warnings)]
+
+
+def check_host_routed(ctx: Context, routes: dict[str, Any]) -> Check:
+    """The configured host must reach a service: with a host no Ingress names (DEVCTL_HOST=other.test and
+    k8s/ still says tour.xyz) every request gets ingress-nginx's default backend, a 404, after a green `up`."""
+    from devctl.routing import CATCH_ALL, select_server
+
+    host = ctx.cfg.host
+    server = select_server(routes, host)
+    served = server is not None and (
+        server != CATCH_ALL or any(loc.service is not None for loc in routes[CATCH_ALL].locations)
+    )
+    if served:
+        how = f"by the rules for {server}" if server not in (host, CATCH_ALL) else "by the Ingress rules"
+        if server == CATCH_ALL:
+            how = "by the rules without a host"
+        return Check("host routed", "ok", f"{host} is served {how}", required=True)
+    named = sorted(h for h in routes if h != CATCH_ALL)
+    return Check(
+        "host routed",
+        "fail",
+        f"no Ingress under {ctx.cfg.manifests_dir}/ serves {host} "
+        f"(they serve {', '.join(named) or 'no host'}): every request would get ingress-nginx's 404",
+        f"set host to one of those ([tool.devctl] host or DEVCTL_HOST), or add {host} to the Ingress rules",
+        required=True,
+    )
 
 
 def _api_key(api: str) -> tuple[int, int, int]:

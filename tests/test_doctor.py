@@ -94,3 +94,71 @@ def test_doctor_pins_every_kubectl_call(fake_tools: FakeWorld, free_ports: tuple
     fake_tools.add_foreign_context("prod", current=True)
     run_cli("doctor", "--json")
     assert fake_tools.assert_pinned() > 0
+
+
+def test_the_configured_host_is_served_by_the_ingress(
+    fake_tools: FakeWorld, free_ports: tuple[int, int, int], repo_cwd: Path
+) -> None:
+    check = checks_by_name(run_cli("doctor", "--json").stdout)["host routed"]
+    assert check["status"] == "ok" and check["required"] is True
+    assert check["detail"] == "tour.xyz is served by the Ingress rules"
+
+
+def test_a_host_no_ingress_serves_fails_and_names_the_hosts_that_are_served(
+    fake_tools: FakeWorld, free_ports: tuple[int, int, int], repo_cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `up` would succeed and every request to http://other.test/ would get ingress-nginx's 404.
+    monkeypatch.setenv("DEVCTL_HOST", "other.test")
+    res = run_cli("doctor", "--json")
+    check = checks_by_name(res.stdout)["host routed"]
+    assert res.exit_code == 1
+    assert check["status"] == "fail"
+    assert check["detail"] == (
+        "no Ingress under k8s/ serves other.test (they serve tour.xyz): every request would get ingress-nginx's 404"
+    )
+    assert "DEVCTL_HOST" in str(check["hint"])
+
+
+def test_a_wildcard_or_host_less_rule_serves_the_host(
+    fake_tools: FakeWorld, free_ports: tuple[int, int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.devctl]\nhost = 'api.tour.test'\n")
+    k8s = tmp_path / "k8s"
+    k8s.mkdir()
+    (k8s / "ingress.yaml").write_text(_INGRESS.format(host="host: '*.tour.test'"))
+    monkeypatch.chdir(tmp_path)
+    check = checks_by_name(run_cli("doctor", "--json").stdout)["host routed"]
+    assert (check["status"], check["detail"]) == ("ok", "api.tour.test is served by the rules for *.tour.test")
+    (k8s / "ingress.yaml").write_text(_INGRESS.format(host=""))
+    check = checks_by_name(run_cli("doctor", "--json").stdout)["host routed"]
+    assert (check["status"], check["detail"]) == ("ok", "api.tour.test is served by the rules without a host")
+
+
+def test_the_table_shows_brackets_in_hints_as_they_are(
+    fake_tools: FakeWorld, free_ports: tuple[int, int, int], repo_cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVCTL_HOST", "other.test")
+    monkeypatch.setenv("COLUMNS", "400")
+    res = run_cli("doctor")
+    assert "[tool.devctl] host or DEVCTL_HOST" in res.stdout  # rich would take `[tool.devctl]` for markup
+
+
+_INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  ingressClassName: nginx
+  rules:
+    - {host}
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: web
+                port:
+                  number: 80
+"""

@@ -25,13 +25,15 @@ def doctor(
     if json_out:
         print_json({"ok": not failed, "checks": [ch.to_json() for ch in checks]})
     else:
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title="devctl doctor", title_justify="left")
         for col in ("check", "status", "detail", "fix"):
             table.add_column(col)
         for ch in checks:
-            table.add_row(ch.name, f"[{_STYLE[ch.status]}]{ch.status}[/]", ch.detail, ch.hint)
+            # What checks say comes from tools and files (`[tool.devctl]`, kubectl's messages): never markup.
+            table.add_row(escape(ch.name), f"[{_STYLE[ch.status]}]{ch.status}[/]", escape(ch.detail), escape(ch.hint))
         console().print(table)
         if failed:
             console().print(f"[red]{len(failed)} required check(s) failed.[/]")
