@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from devctl.cluster import registry as reg_ops
 from devctl.cluster.observe import (
@@ -43,9 +44,11 @@ from devctl.cluster.spec import (
 )
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError
-from devctl.ports import PortState, probe
 from devctl.steps import Step
 from devctl.tools.kind import is_already_exists
+
+if TYPE_CHECKING:
+    from devctl.ports import PortState
 
 API_WAIT_SECONDS = 120.0  # a node restarted by `docker start` boots kubelet and the API server again
 API_POLL_INTERVAL = 1.0
@@ -136,8 +139,13 @@ def ports_to_bind(spec: ClusterSpec, p: ClusterPlan) -> list[_Port]:
 def check_ports(ctx: Context, spec: ClusterSpec, p: ClusterPlan, obs: Observed) -> None:
     """Raise one line naming every busy port, its owner and its knob. Ports our own running node or
     registry publish are fine (a recreate frees them first)."""
+    wanted = ports_to_bind(spec, p)
+    if not wanted:
+        return
+    from devctl.ports import probe  # and socket with it: only when something is about to bind a port
+
     busy: list[tuple[_Port, PortState]] = []
-    for want in ports_to_bind(spec, p):
+    for want in wanted:
         st = probe(want.port, want.address)
         if st.free is False:  # None: cannot tell (a privileged port without root); Docker may still bind it
             busy.append((want, st))
