@@ -37,9 +37,8 @@ def test_help_lists_every_command_and_the_global_options() -> None:
 def _modules_after(args: list[str]) -> set[str]:
     code = (
         "import sys, json\n"
-        "from devctl.cli import main\n"
-        f"sys.argv = ['devctl', *{args!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "from devctl.cli import app\n"  # not main(): it would end the process before the print below
+        f"try:\n    app(args={args!r}, prog_name='devctl')\nexcept SystemExit:\n    pass\n"
         "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -51,6 +50,27 @@ def test_version_and_help_import_nothing_they_do_not_use() -> None:
     for args in (["--version"], ["--help"]):
         loaded = _modules_after(args)
         assert not (heavy & loaded), f"{args} imported {sorted(heavy & loaded)}"
+
+
+def _exit_now(body: str) -> subprocess.CompletedProcess[str]:
+    code = f"import atexit, sys, threading, time\nfrom devctl.cli import exit_now\n{body}"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+
+
+def test_exit_now_flushes_what_is_buffered_and_keeps_the_code() -> None:
+    res = _exit_now("sys.stdout.write('no newline yet'); sys.stderr.write('err'); exit_now(3)")
+    assert (res.returncode, res.stdout, res.stderr) == (3, "no newline yet", "err")
+
+
+def test_exit_now_leaves_pending_work_to_the_normal_shutdown() -> None:
+    # A non-daemon thread still working, or an atexit handler, must not be cut short.
+    thread = "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\nexit_now(0)"
+    assert _exit_now(thread).stdout == "thread done\n"
+    handler = "atexit.register(lambda: print('handler ran'))\nexit_now(4)"
+    res = _exit_now(handler)
+    assert (res.returncode, res.stdout) == (4, "handler ran\n")
+    res = _exit_now("exit_now('a message')")  # SystemExit's meaning: printed, exit 1
+    assert (res.returncode, res.stderr) == (1, "a message\n")
 
 
 def test_unknown_command_is_a_usage_error() -> None:
