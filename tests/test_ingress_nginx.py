@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -358,15 +359,35 @@ def test_the_configured_controller_is_ingress_nginx(env: Env) -> None:
 
 def test_the_admission_probe_holds_only_the_projects_ingress_objects(env: Env) -> None:
     probe = admission_probe(env.ctx.cfg)
-    assert "kind: Ingress" in probe.manifest and "kind: Service" not in probe.manifest
+    doc = json.loads(probe.manifest)  # JSON: kubectl reads it as it reads YAML
+    assert (doc["kind"], doc["metadata"]["name"]) == ("Ingress", "tour-ingress")
     assert probe.what == f"Ingress tour-ingress from {env.k8s}"
+
+
+def test_several_project_ingresses_go_as_one_list_and_each_is_checked(
+    fake_tools: FakeWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = make_env(fake_tools, tmp_path, monkeypatch, auth_path_type="ImplementationSpecific")
+    second = PROJECT_INGRESS.format(auth_path_type="Prefix").replace("tour-ingress", "admin-ingress")
+    (env.k8s / "more.yaml").write_text(second.replace("tour.xyz", "admin.tour.xyz"))
+    probe = admission_probe(env.ctx.cfg)
+    doc = json.loads(probe.manifest)
+    assert (doc["apiVersion"], doc["kind"]) == ("v1", "List")
+    assert [i["metadata"]["name"] for i in doc["items"]] == ["tour-ingress", "admin-ingress"]
+
+    # kubectl applies a List item by item: the second one's invalid path is what the webhook refuses.
+    with pytest.raises(AdmissionDenied) as err:
+        env.controller().ensure(env.ctx)
+    assert "admin-ingress" in str(err.value) and "cannot be used with pathType Prefix" in str(err.value)
 
 
 def test_without_a_project_ingress_a_probe_ingress_proves_admission(tmp_path: Path) -> None:
     cfg = config.load(env={"DEVCTL_MANIFESTS_DIR": str(tmp_path / "none")}, cwd=tmp_path)
     probe = admission_probe(cfg)
-    assert "devctl-admission-probe" in probe.manifest
-    assert "pathType: Prefix" in probe.manifest and "path: /\n" in probe.manifest  # passes strict validation
+    doc = json.loads(probe.manifest)
+    assert doc["metadata"]["name"] == "devctl-admission-probe"
+    (path,) = doc["spec"]["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")  # passes strict validation
 
 
 @pytest.mark.parametrize(

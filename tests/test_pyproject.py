@@ -80,10 +80,12 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(tmp_path: Path, monkeypatch: p
     write(tmp_path, 'cluster = "one"')
     pyproject.read_table(tmp_path)
     (entry,) = entries()
-    for junk in (b"", b"{not json", b"[]", json.dumps({"key": "x", "table": 3}).encode()):
+    key = json.loads(entry.read_text())["key"]
+    for junk in (b"", b"{not json", b"[]", json.dumps({"key": "x", "value": 3}).encode(),
+                 json.dumps({"key": key, "value": 3}).encode()):  # the right key, but not a table
         entry.write_bytes(junk)
         assert pyproject.read_table(tmp_path) == {"cluster": "one"}
-    assert json.loads(entry.read_text())["table"] == {"cluster": "one"}
+    assert json.loads(entry.read_text())["value"] == {"cluster": "one"}
 
 
 def test_a_file_that_changes_while_it_is_read_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

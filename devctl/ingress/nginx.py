@@ -15,6 +15,7 @@ about the manifest and is reported as such.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -22,8 +23,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from devctl.errors import CommandError, CommandTimeout, DevctlError, UsageError, command_line
 from devctl.ingress.transient import is_denial, is_not_found, is_stale_webhook, is_transient, is_wait_timeout
@@ -240,12 +239,13 @@ def admission_probe(cfg: Config) -> AdmissionProbe:
     """The project's Ingress objects (from ``manifests_dir``), or a probe Ingress when it has none."""
     directory = cfg.path(cfg.manifests_dir)
     ingresses = [o for o in load_manifests(directory) if o.get("kind") == "Ingress"] if directory.is_dir() else []
+    # JSON, which kubectl reads as it reads YAML (without PyYAML to import on every warm `devctl up`); several
+    # objects as a v1 List, which kubectl applies item by item (kubernetes/kubectl#837).
     if not ingresses:
-        return AdmissionProbe(
-            yaml.safe_dump(PROBE_INGRESS, sort_keys=False), "the probe Ingress devctl-admission-probe"
-        )
+        return AdmissionProbe(json.dumps(PROBE_INGRESS, indent=2), "the probe Ingress devctl-admission-probe")
     names = ", ".join(str(o.get("metadata", {}).get("name")) for o in ingresses)
-    return AdmissionProbe(yaml.safe_dump_all(ingresses, sort_keys=False), f"Ingress {names} from {directory}")
+    doc = ingresses[0] if len(ingresses) == 1 else {"apiVersion": "v1", "kind": "List", "items": ingresses}
+    return AdmissionProbe(json.dumps(doc, indent=2), f"Ingress {names} from {directory}")
 
 
 def denial_reason(stderr: str) -> str:

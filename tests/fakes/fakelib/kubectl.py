@@ -308,9 +308,14 @@ def load_docs(a: Args) -> tuple[list[dict[str, Any]], str]:
     docs: list[dict[str, Any]] = []
     for t in texts:
         try:
-            docs.extend(d for d in yaml.safe_load_all(t) if d)
+            found = [d for d in yaml.safe_load_all(t) if d]
         except yaml.YAMLError as e:
             raise Fail(f'error: error parsing {label}: error converting YAML to JSON: {e}') from None
+        for d in found:
+            # A v1 List is applied as its items (kubectl's resource builder flattens it; kubernetes/kubectl#837,
+            # and the List kubernetes.io's ResourceQuota page applies with `kubectl create -f`).
+            is_list = isinstance(d, dict) and d.get("kind") == "List" and d.get("apiVersion") == "v1"
+            docs.extend((x for x in d.get("items") or [] if x) if is_list else [d])
     return docs, label
 
 
