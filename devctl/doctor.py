@@ -251,10 +251,13 @@ def check_host_routed(ctx: Context, routes: dict[str, Any]) -> Check:
         server != CATCH_ALL or any(loc.service is not None for loc in routes[CATCH_ALL].locations)
     )
     if served:
-        how = f"by the rules for {server}" if server not in (host, CATCH_ALL) else "by the Ingress rules"
-        if server == CATCH_ALL:
-            how = "by the rules without a host"
-        return Check("host routed", "ok", f"{host} is served {how}", required=True)
+        if server == host:
+            how = "the Ingress rules"
+        elif server == CATCH_ALL:
+            how = "the rules without a host"
+        else:
+            how = f"the rules for {server}"  # a wildcard
+        return Check("host routed", "ok", f"{host} is served by {how}", required=True)
     named = sorted(h for h in routes if h != CATCH_ALL)
     return Check(
         "host routed",

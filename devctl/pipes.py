@@ -31,6 +31,9 @@ class Reading:
     def is_alive(self) -> bool:
         return not self._done.is_set()
 
+    def _end(self) -> None:
+        self._done.set()
+
 
 class Pipes:
     """Reads the pipes handed to ``read`` on one daemon thread, started on first use."""
@@ -74,7 +77,7 @@ class Pipes:
                 if not _read_once(key.fd, sink):
                     selector.unregister(key.fd)
                     os.close(key.fd)
-                    reading._done.set()
+                    reading._end()
 
 
 def _read_once(fd: int, sink: ChunkSink) -> bool:

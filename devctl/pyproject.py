@@ -16,7 +16,6 @@ from typing import Any
 
 from devctl import filecache
 from devctl.errors import ConfigError
-from devctl.filecache import cache_dir  # noqa: F401  (where the entries live; tests and docs name it here)
 
 TABLE_HEADER = "[tool.devctl]"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devctl import pyproject
+from devctl import filecache, pyproject
 from devctl.errors import ConfigError
 
 
@@ -33,16 +33,16 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def entries() -> list[Path]:
-    d = pyproject.cache_dir()
+    d = filecache.cache_dir()
     return sorted(d.glob("pyproject-*.json")) if d.is_dir() else []
 
 
 def test_the_cache_lives_under_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert pyproject.cache_dir() == tmp_path / "xdg" / "devctl"
+    assert filecache.cache_dir() == tmp_path / "xdg" / "devctl"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert pyproject.cache_dir() == tmp_path / "home" / ".cache" / "devctl"
+    assert filecache.cache_dir() == tmp_path / "home" / ".cache" / "devctl"
 
 
 def test_an_unchanged_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,7 +113,7 @@ def test_an_entry_for_another_file_is_not_used(tmp_path: Path) -> None:
     write(b, 'cluster = "bbb"')
     pyproject.read_table(a)
     (entry,) = entries()
-    clash = pyproject.cache_dir() / f"pyproject-{zlib.crc32(str(b / 'pyproject.toml').encode()):08x}.json"
+    clash = filecache.cache_dir() / f"pyproject-{zlib.crc32(str(b / 'pyproject.toml').encode()):08x}.json"
     clash.write_bytes(entry.read_bytes())  # a's entry where b's would be
     assert pyproject.read_table(b) == {"cluster": "bbb"}
     assert pyproject.read_table(a) == {"cluster": "aaa"}
