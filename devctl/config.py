@@ -6,16 +6,16 @@ is validated here, so the rest of the code never sees a bad port or cluster name
 raises ``ConfigError`` naming the field, the value and where it came from.
 """
 
-# No `from __future__ import annotations` here: typing.NamedTuple compiles each string annotation into a
-# ForwardRef, ~10 ms of CPU for the records every `devctl status` imports (measured); these are real.
+from __future__ import annotations
 
 import ipaddress
 import os
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from devctl import pyproject
 from devctl.errors import ConfigError
@@ -33,10 +33,9 @@ INGRESS_MANIFEST_URL = (
 
 # kind.md §2: valid cluster names match ^[a-z0-9.-]+$. A DNS-1123 start/end is also required here
 # because the name becomes part of container and context names.
-# Patterns, not compiled at import: only values a user gave are checked (re caches what it compiles).
-_CLUSTER_PATTERN = r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?"
-_DNS_LABEL_PATTERN = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_PROFILE_PATTERN = r"-?[A-Za-z0-9][A-Za-z0-9._-]*"
+_CLUSTER_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
+_DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+_PROFILE_NAME = re.compile(r"-?[A-Za-z0-9][A-Za-z0-9._-]*")
 
 ENV_PREFIX = "DEVCTL_"
 
@@ -48,13 +47,9 @@ def default_hosts_file() -> Path:
     return Path("/etc/hosts")
 
 
-class Config(NamedTuple):
-    """Everything devctl needs to know to act, after all sources were merged and checked.
-
-    A NamedTuple rather than a frozen dataclass: every command builds one, and creating a 20-field
-    dataclass execs its generated methods (~3 ms at import, measured; the issue 7 status target).
-    ``cfg._replace(field=value)`` is the dataclasses.replace of it.
-    """
+@dataclass(frozen=True)
+class Config:
+    """Everything devctl needs to know to act, after all sources were merged and checked."""
 
     cluster: str = "tour"
     host: str = "tour.xyz"
@@ -64,7 +59,7 @@ class Config(NamedTuple):
     registry_port: int = 5001
     registry_name: str = "kind-registry"
     registry_image: str = DEFAULT_REGISTRY_IMAGE
-    hosts_file: Path = default_hosts_file()
+    hosts_file: Path = field(default_factory=default_hosts_file)
     node_image: str = DEFAULT_NODE_IMAGE
     ingress_version: str = DEFAULT_INGRESS_VERSION
     ingress_manifest: str = ""  # URL or local path; empty = the pinned upstream URL for ingress_version
@@ -99,7 +94,7 @@ class Config(NamedTuple):
 # --- field parsing and validation ------------------------------------------------------------------
 
 # Fields a user may set (repo_root is discovered, verbose/dry_run are flags only).
-SETTABLE = [n for n in Config._fields if n not in ("repo_root", "verbose", "dry_run")]
+SETTABLE = [f.name for f in fields(Config) if f.name not in ("repo_root", "verbose", "dry_run")]
 
 
 def env_name(name: str) -> str:
@@ -107,14 +102,14 @@ def env_name(name: str) -> str:
 
 
 def _check_cluster(v: str) -> str:
-    if not re.fullmatch(_CLUSTER_PATTERN, v) or len(v) > 50:
+    if not _CLUSTER_NAME.fullmatch(v) or len(v) > 50:
         raise ValueError("must be lower-case letters, digits, '.' and '-' (kind's rule), at most 50 characters")
     return v
 
 
 def _check_host(v: str) -> str:
     name = v[:-1] if v.endswith(".") else v
-    if not name or len(name) > 253 or not all(re.fullmatch(_DNS_LABEL_PATTERN, p) for p in name.split(".")):
+    if not name or len(name) > 253 or not all(_DNS_LABEL.fullmatch(p) for p in name.split(".")):
         raise ValueError("must be a valid DNS name such as tour.xyz")
     if all(p.isdigit() for p in name.split(".")):
         raise ValueError("must be a DNS name, not an IP address")
@@ -166,7 +161,7 @@ def _check_version(v: str) -> str:
 
 
 def _check_profile(v: str) -> str:
-    if v and not all(re.fullmatch(_PROFILE_PATTERN, p) for p in v.split(",")):
+    if v and not all(_PROFILE_NAME.fullmatch(p) for p in v.split(",")):
         raise ValueError("must be a Skaffold profile name (letters, digits, '.', '_', '-'), or several joined by ','")
     return v
 

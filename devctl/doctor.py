@@ -14,9 +14,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from devctl import hostsfile
+from devctl.cluster.observe import published_ports
 from devctl.context import Context
 from devctl.errors import DevctlError, ToolNotFound
+from devctl.hostsfile import is_wsl
 from devctl.ports import probe
+from devctl.routing import CATCH_ALL, build_routes, select_server
+from devctl.routing_lint import lint
+from devctl.routing_manifests import load_ingresses
 from devctl.tools.install import install_hint
 
 # Minimum versions and why.
@@ -116,7 +122,6 @@ def check_ports(ctx: Context) -> list[Check]:
 
 def _ports_held_by_us(ctx: Context) -> dict[int, str]:
     """Host ports published by our kind node or registry container (so `doctor` after `up` is green)."""
-    from devctl.cluster.observe import published_ports
 
     held: dict[int, str] = {}
     for name, what in ((ctx.cfg.registry_name, "registry"), (f"{ctx.cfg.cluster}-control-plane", "kind node")):
@@ -128,8 +133,6 @@ def _ports_held_by_us(ctx: Context) -> dict[int, str]:
 
 
 def check_wsl() -> Check | None:
-    from devctl.hostsfile import is_wsl
-
     if not sys.platform.startswith("linux") or not is_wsl():
         return None
     return Check(
@@ -169,10 +172,6 @@ def check_memory() -> Check:
 
 
 def check_hosts(ctx: Context) -> Check:
-    try:
-        from devctl import hostsfile
-    except ImportError:  # pragma: no cover - the hosts module is part of devctl
-        return Check("hosts entry", "info", "hosts support unavailable")
     try:
         st = hostsfile.status(ctx.cfg)
     except DevctlError as err:
@@ -225,9 +224,6 @@ def check_skaffold_config(ctx: Context) -> Check | None:
 def check_routes(ctx: Context) -> list[Check]:
     """Does any Ingress serve the configured host? Then: rules that can never match, or API paths that
     fall through to the client (routes --lint)."""
-    from devctl.routing import build_routes
-    from devctl.routing_lint import lint
-    from devctl.routing_manifests import load_ingresses
 
     try:
         routes = build_routes(load_ingresses(ctx.cfg.path(ctx.cfg.manifests_dir)))
@@ -243,7 +239,6 @@ def check_routes(ctx: Context) -> list[Check]:
 def check_host_routed(ctx: Context, routes: dict[str, Any]) -> Check:
     """The configured host must reach a service: with a host no Ingress names (DEVCTL_HOST=other.test and
     k8s/ still says tour.xyz) every request gets ingress-nginx's default backend, a 404, after a green `up`."""
-    from devctl.routing import CATCH_ALL, select_server
 
     host = ctx.cfg.host
     server = select_server(routes, host)

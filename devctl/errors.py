@@ -7,6 +7,7 @@ Anything that is not a ``DevctlError`` is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 # Documented in the README ("Exit codes").
@@ -50,8 +51,6 @@ class ToolNotFound(DevctlError):
 
 def command_line(argv: Sequence[str]) -> str:
     """argv as a line a user can paste into a shell."""
-    import shlex  # only when a line is shown: most runs never show one
-
     return shlex.join(argv)
 
 

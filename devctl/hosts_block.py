@@ -15,22 +15,19 @@ When the file did not end with a newline, devctl must add one before its block; 
 then says so, so ``remove`` can take that newline away again and give back the file byte for byte.
 """
 
-# No `from __future__ import annotations` here: typing.NamedTuple compiles each string annotation into a
-# ForwardRef, ~10 ms of CPU for the records every `devctl status` imports (measured); these are real.
+from __future__ import annotations
 
 import ipaddress
 import os
 import re
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from dataclasses import dataclass
+from typing import Literal
+
+from python_hosts import Hosts, HostsEntry
+from python_hosts.exception import HostsEntryException, HostsException
+from python_hosts.utils import valid_hostnames
 
 from devctl.errors import DevctlError
-
-if TYPE_CHECKING:
-    from python_hosts import HostsEntry
-
-# python-hosts is imported only where a line needs its judgement: importing it imports urllib.request
-# (http.client, email, ssl: ~50 ms of every `devctl status` and `up`), while the file a warm run reads
-# holds no line naming the host but devctl's own, which is recognised without it (``_own_entry``).
 
 BEGIN_TEXT = "# BEGIN devctl cluster={cluster} (managed by `devctl hosts`; do not edit)"
 END_TEXT = "# END devctl cluster={cluster}"
@@ -51,11 +48,8 @@ class DamagedBlock(DevctlError):
     """devctl's markers are unbalanced (edited by hand); devctl will not guess what to cut."""
 
 
-# The records are named tuples rather than frozen dataclasses: creating a frozen dataclass execs its
-# generated methods (~1 ms each at import), and every `devctl status` and `up` imports this module.
-
-
-class Entry(NamedTuple):
+@dataclass(frozen=True)
+class Entry:
     """A line of the file that names the host."""
 
     lineno: int  # 1-based, as an editor shows it
@@ -64,7 +58,8 @@ class Entry(NamedTuple):
     in_block: bool  # inside devctl's own block for this cluster
 
 
-class Plan(NamedTuple):
+@dataclass(frozen=True)
+class Plan:
     action: Action
     old: bytes
     new: bytes
@@ -76,13 +71,15 @@ class Plan(NamedTuple):
         return self.new != self.old
 
 
-class Block(NamedTuple):
+@dataclass(frozen=True)
+class Block:
     start: int  # index of the BEGIN line
     end: int  # index of the END line
     added_newline: bool
 
 
-class Parsed(NamedTuple):
+@dataclass(frozen=True)
+class Parsed:
     lines: list[bytes]  # each with its own line ending (the last may have none)
     newline: bytes
     block: Block | None
@@ -122,18 +119,15 @@ def _show(content: bytes) -> str:
     return content.decode("utf-8", "backslashreplace")
 
 
-def _hosts_errors() -> tuple[type[Exception], ...]:
-    from python_hosts.exception import HostsEntryException, HostsException
-
-    return (HostsException, HostsEntryException, ValueError, UnicodeError)
+# What python-hosts raises for a line or entry it refuses.
+_HOSTS_ERRORS = (HostsException, HostsEntryException, ValueError, UnicodeError)
 
 
-def _strict_entry(text: str) -> "HostsEntry | None":
-    from python_hosts import HostsEntry
-
+def _strict_entry(text: str) -> HostsEntry | None:
+    """python-hosts' reading of a line: an entry, or None for a comment, a blank or a line it refuses."""
     try:
         entry = HostsEntry.str_to_hostentry(text)
-    except _hosts_errors():
+    except _HOSTS_ERRORS:
         return None
     return entry or None
 
@@ -153,55 +147,6 @@ def _lenient_entry(text: str) -> tuple[str, list[str]] | None:
     except ValueError:
         return None
     return fields[0], [n.lower() for n in fields[1:]]
-
-
-def _may_name(text: str, host: str) -> bool:
-    """Whether a line could name host at all, for python-hosts or ``_lenient_entry``; False is certain.
-
-    Both take the names from the whitespace-separated fields before the first ``#`` and compare them
-    lower-cased; for ASCII text that is all (python-hosts' IDNA step returns ASCII names as they are),
-    so such a line names host only if one of those fields, lower-cased, is host. Non-ASCII text always
-    counts: IDNA folds look-alikes (fullwidth letters, soft hyphens, ideographic full stops) into names.
-    """
-    return not text.isascii() or host in text.split("#", 1)[0].lower().split()
-
-
-_LDH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
-
-
-def _plain_entry_line(host: str, ip: str) -> str | None:
-    """What ``entry_line(host, ip)`` renders, computed without python-hosts; None when not plain enough.
-
-    Plain: host is lower-case ASCII letters, digits and inner hyphens in dot-separated labels, which
-    python-hosts accepts and keeps as they are (its check and its lower-casing/IDNA both leave them
-    alone), and ip is an address in ipaddress' own spelling without a zone, which its address checks
-    accept (dotted quad without leading zeros; inet_pton for IPv6). tests/test_hosts_block.py pins it.
-    """
-    labels = host.split(".")
-    if len(host) > 255 or not all(
-        0 < len(label) < 64 and set(label) <= _LDH and label[0] != "-" and label[-1] != "-" for label in labels
-    ):
-        return None
-    if not ip.isascii() or "%" in ip:
-        return None
-    try:
-        if str(ipaddress.ip_address(ip)) != ip:
-            return None
-    except ValueError:
-        return None
-    return f"{ip}\t{host}"
-
-
-def _own_entry(text: str, host: str) -> str | None:
-    """The address of a line that is exactly ``entry_line(host, address)``, else None.
-
-    python-hosts reads such a line back as that address and the one name host (pinned by the tests),
-    so devctl's own line in its block needs no parse.
-    """
-    address, tab, name = text.partition("\t")
-    if tab and name == host and _plain_entry_line(host, address) == text:
-        return address
-    return None
 
 
 def _find_block(lines: list[bytes], cluster: str, path_hint: str) -> Block | None:
@@ -234,31 +179,19 @@ def parse(data: bytes, host: str, cluster: str, *, path_hint: str = "the hosts f
     lines = split_lines(data)
     block = _find_block(lines, cluster, path_hint)
     strict: dict[int, HostsEntry] = {}
-    lenient: dict[int, tuple[str, list[str]]] = {}
-    own: dict[int, str] = {}
+    named: dict[int, str] = {}
     for i, line in enumerate(lines):
         text = _content(line).decode("utf-8", "surrogateescape")
-        if not _may_name(text, host):
-            continue  # cannot name host, so whatever python-hosts makes of it would not count
-        if block is not None and block.start < i < block.end:
-            address = _own_entry(text, host)
-            if address is not None:
-                own[i] = address
-                continue
         entry = _strict_entry(text)
         if entry is not None:
             strict[i] = entry
-        else:
-            loose = _lenient_entry(text)
-            if loose is not None:
-                lenient[i] = loose
-    named: dict[int, str] = {i: a for i, (a, names) in lenient.items() if host in names}
-    named.update(own)
+            continue
+        loose = _lenient_entry(text)
+        if loose is not None and host in loose[1]:
+            named[i] = loose[0]
     if strict:
-        from python_hosts import Hosts
-
-        # python-hosts' own matcher over a model built from our parse (path=devnull: with no
-        # entries it would read a file, and a failed read there is silent, hosts-file.md §5 pitfall 4).
+        # python-hosts' own matcher (its IDNA step folds look-alike names into the host) over the entries
+        # of our parse; path=devnull: with no entries it would read a file, silently on failure (§5 pitfall 4).
         found = {id(e) for e in Hosts(path=os.devnull, entries=list(strict.values())).find_all_matching(name=host)}
         named.update({i: str(e.address) for i, e in strict.items() if id(e) in found})
     entries = tuple(
@@ -279,18 +212,12 @@ def same_address(a: str, b: str) -> bool:
 
 
 def entry_line(host: str, ip: str) -> str:
-    """Our entry, laid out the way python-hosts' writer does (address, tab, names). A plain host and
-    address (``_plain_entry_line``) are rendered directly, as python-hosts would; anything else goes
-    through python-hosts' own validation."""
-    plain = _plain_entry_line(host, ip)
-    if plain is not None:
-        return plain
-    from python_hosts import HostsEntry
-
-    kind = "ipv6" if ":" in ip else "ipv4"
+    """Our entry, validated by python-hosts and laid out the way its writer does (address, tab, names)."""
     try:
-        entry = HostsEntry(kind, address=ip, names=[host])
-    except _hosts_errors() as err:
+        if not valid_hostnames([host]):
+            raise ValueError(f"{host!r} is not a valid host name")
+        entry = HostsEntry("ipv6" if ":" in ip else "ipv4", address=ip, names=[host])
+    except _HOSTS_ERRORS as err:
         raise DevctlError(f"cannot write a hosts entry for {host!r} -> {ip!r}: {err!r}") from err
     return f"{entry.address}\t{' '.join(entry.names)}"
 

@@ -11,21 +11,21 @@ under the lock. Nothing here prints; callers render the returned records.
 
 from __future__ import annotations
 
+import configparser
+import difflib
 import os
+import socket
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
 from devctl import hosts_block, hosts_write
 from devctl.config import Config, default_hosts_file
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
 from devctl.hosts_block import Action, Entry, Plan
 from devctl.runner import Runner
-
-# configparser (WSL's settings), difflib (--dry-run's diff) and socket (the resolver check) are imported
-# where they are used: a warm `devctl up` needs none of them.
 
 WINDOWS_HOSTS = r"C:\Windows\System32\drivers\etc\hosts"
 WSL_WINDOWS_HOSTS = Path("/mnt/c/Windows/System32/drivers/etc/hosts")  # hosts-file.md §2
@@ -45,17 +45,15 @@ class NeedsElevation(DevctlError):
         self.argv = argv
 
 
-# The records are named tuples rather than frozen dataclasses: creating a frozen dataclass execs its
-# generated methods (~1 ms each at import), and every `devctl up` imports this module.
-
-
-class Target(NamedTuple):
+@dataclass(frozen=True)
+class Target:
     path: Path
     windows: bool  # the Windows hosts file reached from WSL through /mnt/c
     system: bool  # the file this machine's resolver reads
 
 
-class Change(NamedTuple):
+@dataclass(frozen=True)
+class Change:
     """What add/remove did (or, under --dry-run, would do)."""
 
     path: str
@@ -75,7 +73,8 @@ class Change(NamedTuple):
         return self.action != "none"
 
 
-class HostsStatus(NamedTuple):
+@dataclass(frozen=True)
+class HostsStatus:
     path: str
     host: str
     ip: str
@@ -107,7 +106,6 @@ def is_wsl(proc_version: Path | None = None) -> bool:
 
 def wsl_generates_hosts(wsl_conf: Path | None = None) -> bool:
     """Whether WSL rewrites /etc/hosts at distro start (on unless ``[network] generateHosts = false``)."""
-    import configparser
 
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     try:
@@ -184,8 +182,6 @@ def write_step(cfg: Config, action: str, path: Path) -> hosts_write.Applied:
 
 
 def _diff(path: Path, old: bytes, new: bytes) -> str:
-    import difflib
-
     def lines(data: bytes) -> list[str]:
         return [hosts_block._show(line.rstrip(b"\r\n")) for line in hosts_block.split_lines(data)]
 
@@ -213,10 +209,11 @@ def _change(
         return base
     diff = _diff(path, old, plan.new)
     if cfg.dry_run:
-        return base._replace(dry_run=True, diff=diff)
+        return replace(base, dry_run=True, diff=diff)
     if hosts_write.can_write(path):
         applied = hosts_write.apply(path, plan_for)
-        return base._replace(
+        return replace(
+            base,
             action=applied.plan.action,
             reason=applied.plan.reason,
             written=applied.method is not None,
@@ -230,7 +227,7 @@ def _change(
         raise DevctlError(f"the elevated write finished but {path} still needs: {after.reason}")
     bak = hosts_write.backup_path(path)
     backup = str(bak) if os.path.lexists(bak) else None
-    return base._replace(written=True, elevated=True, diff=diff, backup=backup)
+    return replace(base, written=True, elevated=True, diff=diff, backup=backup)
 
 
 def _elevate(cfg: Config, runner: Runner, action: str, target: Target, *, no_sudo: bool, notify: Notify | None) -> None:
@@ -288,7 +285,6 @@ def resolve(host: str, timeout: float = RESOLVE_TIMEOUT) -> list[str]:
 
     Runs in a daemon thread: a missing entry sends the query to DNS, which may hang without a network.
     """
-    import socket
 
     box: dict[str, object] = {}
 

@@ -18,14 +18,17 @@ from __future__ import annotations
 import contextlib
 import datetime
 import re
+import select
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import BinaryIO, NamedTuple, TextIO
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
 
 from devctl import prefixes
 from devctl.context import Context
-from devctl.errors import DevctlError, UsageError
+from devctl.errors import CommandError, DevctlError, UsageError
 from devctl.runner import Background
 
 NAMESPACE = "default"
@@ -40,14 +43,12 @@ _UNREACHABLE = (
     "does not exist",
     "context was not found",
 )
-# A Go duration as kubectl's --since takes it: 5s, 2m, 3h, 1h30m, 500ms. Compiled (and cached by re) only
-# when --since is given.
-_DURATION = r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$"
+# A Go duration as kubectl's --since takes it: 5s, 2m, 3h, 1h30m, 500ms.
+_DURATION = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")
 
 
-# Plain classes and a NamedTuple rather than dataclasses here: building a dataclass costs ~1 ms at import,
-# and this module is on the start-up path of every `devctl logs`.
-class LogOptions(NamedTuple):
+@dataclass(frozen=True)
+class LogOptions:
     services: tuple[str, ...]
     follow: bool = False
     since: str | None = None
@@ -67,7 +68,7 @@ def choose(names: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
 
 
 def check_since(since: str | None) -> str | None:
-    if since is not None and not re.match(_DURATION, since):
+    if since is not None and not _DURATION.fullmatch(since):
         raise UsageError(f"invalid --since {since!r}: expected a duration such as 30s, 5m or 2h")
     return since
 
@@ -146,8 +147,6 @@ def flush_fully(out: BinaryIO) -> None:
 
 
 def _wait_writable(out: BinaryIO) -> None:
-    import select
-
     select.select([], [out], [])
 
 
@@ -229,8 +228,6 @@ def _base_args(opts: LogOptions) -> list[str]:
 
 
 def _stop_all(procs: Sequence[Background]) -> None:
-    import signal
-
     for p in procs:
         p.signal_group(signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -338,7 +335,6 @@ class _Follower:
 
     def _list(self) -> dict[str, str] | None:
         """Pod name -> service, for the chosen services' pods (label ``app``) in ``default``."""
-        from devctl.errors import CommandError
 
         try:
             doc = self.ctx.kubectl.get_json("pods", namespace=NAMESPACE, timeout=20)

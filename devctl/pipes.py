@@ -1,8 +1,7 @@
 """One thread that reads every chunked stdout pipe (``Runner.start_chunks``), for ``devctl logs``.
 
-With a thread per pipe, seven busy streams hand the GIL to each other at every read and write: measured
-on 22 MB of logs through seven pipes, that cost ~15 ms of CPU (~17%) more than one thread that waits on
-all the pipes at once (``selectors``, epoll on Linux) and reads whichever is ready. The sinks run on
+With a thread per pipe, seven busy streams hand the GIL to each other at every read and write; one
+thread waits on all the pipes at once (``selectors``, epoll on Linux) and reads whichever is ready. The sinks run on
 that thread, one chunk at a time, so a sink that blocks (a full stdout) holds back the other pipes too,
 as the shared output lock did with a thread each.
 """
@@ -16,7 +15,7 @@ import threading
 from collections.abc import Callable
 
 ChunkSink = Callable[[bytes], None]
-CHUNK = 65536  # bigger reads measured slower: the chunk and its prefixed copy stop fitting the L2 cache
+CHUNK = 65536  # a chunk and its prefixed copy stay small enough for the CPU's caches
 
 
 class Reading:

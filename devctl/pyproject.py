@@ -1,20 +1,16 @@
-"""The repo's ``[tool.devctl]`` table: where the repo root is, and what the table says.
-
-Parsing pyproject.toml costs ~6 ms (importing tomllib is most of it, measured), on the path of every
-command: more than a fifth of what `devctl status` may add to start-up (issue 7). So the parsed table
-goes through ``devctl.filecache``: one small JSON file per pyproject.toml, used only while the file is
-provably the same one. Tables with TOML's other types (dates and times, nan and inf) are not cached, and
-a file with a TOML error is parsed, and reported, on every run.
-"""
+"""The repo's ``[tool.devctl]`` table: where the repo root is, and what the table says."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from devctl import filecache
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, as the tomli backport (a dependency on Python 3.10 only)
+    import tomli as tomllib
+
 from devctl.errors import ConfigError
 
 TABLE_HEADER = "[tool.devctl]"
@@ -36,41 +32,18 @@ def find_repo_root(start: Path | None = None) -> Path:
 def read_table(root: Path) -> dict[str, Any]:
     """``[tool.devctl]`` of root/pyproject.toml, or {} when there is none. Raises ConfigError."""
     pp = root / "pyproject.toml"
-    try:
-        os.stat(pp)
-    except OSError:
+    if not pp.exists():
         return {}
-    parser = "tomllib" if sys.version_info >= (3, 11) else "subset"  # the two may read a file differently
-    return filecache.read_through("pyproject", pp, [parser], lambda: _parse_table(pp), shape=dict)
-
-
-def _parse_table(pp: Path) -> dict[str, Any]:
     try:
         text = pp.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read {pp}: {err}") from None
     try:
-        data = parse_toml(text)
-    except ValueError as err:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"cannot parse {pp}: {err}", hint="fix the TOML syntax") from None
     tool = data.get("tool", {})
     table = tool.get("devctl", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.devctl] in {pp} must be a table")
     return table
-
-
-def parse_toml(text: str) -> dict[str, Any]:
-    """The whole document; ValueError with the parser's message when it is not valid TOML."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            data: dict[str, Any] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ValueError(str(err)) from None
-        return data
-    # Python 3.10: no tomllib, and no extra runtime dependency allowed.
-    from devctl._toml_subset import loads
-
-    return loads(text)

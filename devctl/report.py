@@ -7,14 +7,18 @@ not a terminal (CI, pipes: no control codes), and a silent one that records even
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
 
 
 class Reporter(Protocol):
@@ -38,7 +42,7 @@ def _dur(seconds: float) -> str:
 class SilentReporter:
     """Records what happened; tests assert on ``events``."""
 
-    def __init__(self) -> None:  # a plain class: a dataclass costs ~0.6 ms to create at import
+    def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
         self._lock = threading.Lock()
 
@@ -112,20 +116,13 @@ class RichReporter:
     """Spinners for running steps (several at once when steps run in parallel), ✓/✗ lines when done."""
 
     def __init__(self, console: Console) -> None:
-        from rich.live import Live
-
         self.console = console
         self._running: dict[str, float] = {}
         self._lock = threading.Lock()
         self._live = Live(console=console, refresh_per_second=8, transient=True, get_renderable=self._render)
         self._live.start()
 
-    def _render(self) -> Any:
-        import time
-
-        from rich.spinner import Spinner
-        from rich.table import Table
-
+    def _render(self) -> RenderableType:
         grid = Table.grid()
         with self._lock:
             items = list(self._running.items())
@@ -134,8 +131,6 @@ class RichReporter:
         return grid
 
     def step_started(self, title: str) -> None:
-        import time
-
         with self._lock:
             self._running[title] = time.monotonic()
 
@@ -178,39 +173,8 @@ class RichReporter:
         self._live.stop()
 
 
-def _plain_by_environment() -> bool:
-    import os
-
-    return bool(os.environ.get("NO_COLOR") or os.environ.get("CI"))
-
-
 def reporter_for(console: Console) -> Reporter:
-    """Spinners on an interactive colour terminal; plain lines otherwise (pipes, CI, NO_COLOR)."""
-    if console.is_terminal and not _plain_by_environment():
+    """Spinners on an interactive terminal; plain lines otherwise (pipes, and CI or NO_COLOR anywhere)."""
+    if console.is_terminal and not (os.environ.get("NO_COLOR") or os.environ.get("CI")):
         return RichReporter(console)
     return PlainReporter(console.file)
-
-
-def stderr_reporter(make_console: Callable[[], Console]) -> Reporter:
-    """``reporter_for`` the stderr console ``make_console`` makes, made only if spinners are possible.
-
-    Making it imports rich (~40 ms of a warm `devctl up`), and plain lines need none of it: NO_COLOR
-    and CI ask for them on any stream, and rich takes a stream that is no tty for no terminal unless
-    FORCE_COLOR or TTY_COMPATIBLE say otherwise.
-    """
-    import os
-
-    stream = sys.stderr
-    if stream is not None:
-        if _plain_by_environment():
-            return PlainReporter(stream)
-        if not ({"FORCE_COLOR", "TTY_COMPATIBLE"} & os.environ.keys()) and not _isatty(stream):
-            return PlainReporter(stream)
-    return reporter_for(make_console())
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no such method, or closed
-        return False

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from devctl.errors import UsageError
 
 ANNOTATION = "nginx.ingress.kubernetes.io/"
@@ -108,8 +110,6 @@ def manifest_files(root: Path) -> list[Path]:
 
 
 def _documents(path: Path) -> list[Any]:
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:

@@ -1,32 +1,37 @@
 """The one front door for external processes (kind ``pkg/exec``, nox ``command.run``).
 
-Two explicit calls: ``output`` for reads (runs even under --dry-run) and ``run`` for changes
-(under --dry-run it only prints the command). Both keep stdout and stderr and raise
-``CommandError`` with a pasteable command line on a non-zero exit. ``start`` launches a long-running
-process in its own session (process group) for the dev loop and ``kubectl logs -f``.
-Only this module and ``devctl.tools`` start processes.
+Three ways to run a command, one each for what devctl needs:
 
-``output``/``run`` and ``start_chunks`` use ``subprocess`` directly: importing ``sh`` costs ~100 ms
-(it imports asyncio) and each of its calls ~13 ms more than ``subprocess.run``, and a warm ``devctl up``
-or ``devctl status`` is mostly such short calls (the issue 7 speed targets). ``sh`` drives what needs
-its line callbacks and foreground handling: ``interactive`` and ``start`` (the dev loop).
+- ``output`` (reads; runs even under --dry-run) and ``run`` (changes; under --dry-run it only prints the
+  command) run it to the end with its output captured, and raise ``CommandError`` with a pasteable
+  command line on a non-zero exit;
+- ``interactive`` runs it in the foreground with the terminal attached (a sudo password prompt);
+- ``start`` and ``start_chunks`` launch a long-running command in its own session (process group)
+  and hand back a ``Background`` that supervises it; its output reaches callbacks as it comes.
+
+Only this module starts processes; the adapters in ``devctl.tools`` build the command lines.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import IO, Protocol
 
+import sh
+
+from devctl import pipes
 from devctl.errors import CommandError, CommandTimeout, ToolNotFound, command_line
-
-if TYPE_CHECKING:
-    from devctl import pipes
+from devctl.tools.install import install_hint
 
 Echo = Callable[[str], None]
 LineSink = Callable[[str], None]
@@ -38,11 +43,8 @@ def _stderr_echo(line: str) -> None:
     sys.stderr.flush()
 
 
-# A NamedTuple and a plain class rather than dataclasses: every command imports this module, and a
-# dataclass costs ~1 ms to create at import (its methods are exec'd); the issue 7 status target.
-
-
-class Result(NamedTuple):
+@dataclass(frozen=True)
+class Result:
     argv: list[str]
     exit_code: int
     stdout: str = ""
@@ -53,30 +55,18 @@ class Result(NamedTuple):
         return self.exit_code == 0
 
 
+@dataclass
 class Runner:
     """Runs external commands; injected everywhere (tests pass their own PATH or a recording runner)."""
 
-    def __init__(
-        self,
-        verbose: bool = False,
-        dry_run: bool = False,
-        echo: Echo = _stderr_echo,
-        env: Mapping[str, str] | None = None,  # None = inherit os.environ
-        install_hints: Mapping[str, str] | None = None,
-        # Wraps a foreground run, so progress drawing stops while a sudo prompt owns the terminal.
-        pause: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
-    ) -> None:
-        self.verbose = verbose
-        self.dry_run = dry_run
-        self.echo = echo
-        self.env = env
-        self.install_hints: Mapping[str, str] = install_hints or {}
-        self.pause = pause
-        self.planned: list[list[str]] = []  # state-changing commands skipped by --dry-run
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"Runner(verbose={self.verbose}, dry_run={self.dry_run}, env={'set' if self.env else 'inherited'})"
+    verbose: bool = False
+    dry_run: bool = False
+    echo: Echo = _stderr_echo
+    env: Mapping[str, str] | None = None  # None: children inherit this process's environment
+    # Wraps a foreground run, so progress drawing stops while a sudo prompt owns the terminal.
+    pause: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
+    planned: list[list[str]] = field(default_factory=list, init=False)  # changes skipped by --dry-run
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     # -- lookup ----------------------------------------------------------------------------------
 
@@ -87,12 +77,10 @@ class Runner:
     def require(self, tool: str) -> str:
         found = self.which(tool)
         if found is None:
-            from devctl.tools.install import install_hint
-
             raise ToolNotFound(tool, install_hint(tool))
         return found
 
-    # -- calls -----------------------------------------------------------------------------------
+    # -- to the end, output captured -------------------------------------------------------------
 
     def output(
         self,
@@ -124,129 +112,6 @@ class Runner:
             return Result(argv, 0)
         return self._call(argv, input=input, timeout=timeout, ok_codes=ok_codes, env=env)
 
-    def interactive(self, argv: Sequence[str]) -> int:
-        """Run in the foreground with the terminal attached (a sudo password prompt must be visible)."""
-        argv = list(argv)
-        if self.dry_run:
-            self.echo("would run: " + command_line(argv))
-            return 0
-        import sh
-
-        exe = self.require(argv[0])
-        self._trace(argv)
-        with self.pause():
-            try:
-                sh.Command(exe)(*argv[1:], _fg=True, _env=self._env(None))
-            except sh.ErrorReturnCode as err:
-                return int(err.exit_code)
-        return 0
-
-    def start(
-        self,
-        argv: Sequence[str],
-        *,
-        on_stdout: LineSink,
-        on_stderr: LineSink,
-        env: Mapping[str, str] | None = None,
-        cwd: str | None = None,
-    ) -> Background:
-        """Start a long-running command in a new session (its own process group), streaming lines.
-
-        On Linux the command gets SIGTERM if devctl dies, even by SIGKILL (which runs no cleanup of
-        ours), so `skaffold dev` does not outlive it: Skaffold takes SIGTERM as Ctrl-C, cleans up and
-        exits (skaffold.md §4). The kernel sends it when the *thread* that started the command ends, so
-        call this from a thread that lives as long as the command should (the CLI's main thread).
-        """
-        import sh
-
-        argv = list(argv)
-        exe = self.require(argv[0])
-        self._trace(argv)
-        proc = sh.Command(exe)(
-            *argv[1:],
-            _bg=True,
-            _bg_exc=False,
-            _new_session=True,
-            _preexec_fn=_die_with_parent(),
-            _out=on_stdout,
-            _err=on_stderr,
-            _tty_out=False,
-            _in=None,
-            _env=self._env(env),
-            _cwd=cwd,
-            _ok_code=list(range(256)),
-            _encoding="utf-8",
-            _decode_errors="replace",
-            _out_bufsize=1,
-            _err_bufsize=1,
-        )
-        return Background(argv, proc)
-
-    def start_chunks(
-        self,
-        argv: Sequence[str],
-        *,
-        on_chunk: ChunkSink,
-        on_stderr: LineSink,
-        env: Mapping[str, str] | None = None,
-        cwd: str | None = None,
-    ) -> Background:
-        """Like ``start``, but stdout arrives as raw byte chunks (up to 64 KiB, as read) for throughput.
-
-        sh splits and decodes line by line in Python (~4 us a line); ``devctl logs`` moves hundreds of
-        thousands of lines, so stdout goes to a pipe read in large chunks by ``devctl.pipes`` (one thread for
-        all such pipes; ``on_chunk`` runs on it). A chunk may end mid-line. stderr arrives line by line
-        (decoded, newline kept), like ``start``'s.
-        """
-        import subprocess
-
-        argv = list(argv)
-        exe = self.require(argv[0])
-        self._trace(argv)
-        read_fd, write_fd = os.pipe()
-        try:
-            proc = subprocess.Popen(
-                [exe, *argv[1:]],
-                stdin=subprocess.DEVNULL,
-                stdout=write_fd,  # the child writes straight into our pipe
-                stderr=subprocess.PIPE,
-                env=self._env(env),
-                cwd=cwd,
-                start_new_session=True,  # its own process group: signal_group reaches its children too
-            )
-        except OSError as err:
-            os.close(read_fd)
-            raise self._not_runnable(argv, exe, err) from err
-        finally:
-            os.close(write_fd)  # only the child keeps the write end: EOF when it (and its children) exit
-        from devctl import pipes
-
-        reader = pipes.read(read_fd, on_chunk)
-        errors = threading.Thread(
-            target=_lines, args=(proc.stderr, on_stderr), name=f"stderr of {argv[0]}", daemon=True
-        )
-        errors.start()
-        return _PopenBackground(argv, proc, reader, errors)
-
-    # -- internals -------------------------------------------------------------------------------
-
-    def _env(self, extra: Mapping[str, str] | None) -> dict[str, str] | None:
-        """The child's environment: ``extra`` if given, else the runner's; None inherits this process's
-        as it is (a copy of os.environ would be decoded here and encoded again for every call)."""
-        chosen = extra if extra is not None else self.env
-        return None if chosen is None else dict(chosen)
-
-    def _trace(self, argv: list[str]) -> None:
-        if self.verbose:
-            self.echo("+ " + command_line(argv))
-
-    def _not_runnable(self, argv: list[str], exe: str, err: OSError) -> ToolNotFound:
-        from devctl.tools.install import install_hint
-
-        if isinstance(err, PermissionError):
-            return ToolNotFound(argv[0], f"{exe} is not executable ({err.strerror})")
-        return ToolNotFound(argv[0], install_hint(argv[0]))  # raced with an uninstall
-
     def _call(
         self,
         argv: list[str],
@@ -256,8 +121,6 @@ class Runner:
         ok_codes: Sequence[int],
         env: Mapping[str, str] | None,
     ) -> Result:
-        import subprocess
-
         exe = self.require(argv[0])
         self._trace(argv)
         try:
@@ -275,14 +138,122 @@ class Runner:
             )
         except subprocess.TimeoutExpired as err:
             raise CommandTimeout(f"{command_line(argv)!r} did not finish within {timeout:g} s") from err
-        except OSError as err:  # not executable, or raced with an uninstall
-            raise self._not_runnable(argv, exe, err) from err
-        stdout = _decode(proc.stdout)
-        stderr = _decode(proc.stderr)
-        code = int(proc.returncode)
-        if code not in ok_codes:
-            raise CommandError(argv, code, stdout, stderr)
-        return Result(argv, code, stdout, stderr)
+        except OSError as err:
+            raise _not_runnable(argv, exe, err) from err
+        stdout = proc.stdout.decode("utf-8", errors="replace")
+        stderr = proc.stderr.decode("utf-8", errors="replace")
+        if proc.returncode not in ok_codes:
+            raise CommandError(argv, proc.returncode, stdout, stderr)
+        return Result(argv, proc.returncode, stdout, stderr)
+
+    # -- in the foreground -----------------------------------------------------------------------
+
+    def interactive(self, argv: Sequence[str]) -> int:
+        """Run in the foreground with the terminal attached (a sudo password prompt must be visible)."""
+        argv = list(argv)
+        if self.dry_run:
+            self.echo("would run: " + command_line(argv))
+            return 0
+        exe = self.require(argv[0])
+        self._trace(argv)
+        with self.pause():
+            try:
+                sh.Command(exe)(*argv[1:], _fg=True, _env=self._env(None))
+            except sh.ErrorReturnCode as err:
+                return int(err.exit_code)
+        return 0
+
+    # -- in the background -----------------------------------------------------------------------
+
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        on_stdout: LineSink,
+        on_stderr: LineSink,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> Background:
+        """Start a long-running command in a new session (its own process group); each line of its stdout
+        and stderr (decoded, newline kept) goes to the callbacks, on a thread per stream.
+
+        On Linux the command gets SIGTERM if devctl dies, even by SIGKILL (which runs no cleanup of
+        ours), so `skaffold dev` does not outlive it: Skaffold takes SIGTERM as Ctrl-C, cleans up and
+        exits (skaffold.md §4). The kernel sends it when the *thread* that started the command ends, so
+        call this from a thread that lives as long as the command should (the CLI's main thread).
+        """
+        argv = list(argv)
+        proc = self._spawn(argv, stdout=subprocess.PIPE, env=env, cwd=cwd, preexec_fn=_die_with_parent())
+        stdout = _line_reader(proc.stdout, on_stdout, argv[0])
+        return Background(argv, proc, stdout, _line_reader(proc.stderr, on_stderr, argv[0]))
+
+    def start_chunks(
+        self,
+        argv: Sequence[str],
+        *,
+        on_chunk: ChunkSink,
+        on_stderr: LineSink,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> Background:
+        """Like ``start``, but stdout arrives as raw byte chunks (up to 64 KiB, as read; a chunk may end
+        mid-line), read by ``devctl.pipes``' one thread for all such pipes: ``devctl logs`` moves
+        hundreds of thousands of lines, which line-by-line decoding in Python would hold back."""
+        argv = list(argv)
+        read_fd, write_fd = os.pipe()
+        try:
+            proc = self._spawn(argv, stdout=write_fd, env=env, cwd=cwd)
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)  # only the child keeps the write end: EOF when it (and its children) exit
+        return Background(argv, proc, pipes.read(read_fd, on_chunk), _line_reader(proc.stderr, on_stderr, argv[0]))
+
+    def _spawn(
+        self,
+        argv: list[str],
+        *,
+        stdout: int,
+        env: Mapping[str, str] | None,
+        cwd: str | None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        exe = self.require(argv[0])
+        self._trace(argv)
+        try:
+            return subprocess.Popen(
+                [exe, *argv[1:]],
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                env=self._env(env),
+                cwd=cwd,
+                start_new_session=True,  # its own process group: signal_group reaches its children too
+                preexec_fn=preexec_fn,
+            )
+        except OSError as err:
+            raise _not_runnable(argv, exe, err) from err
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _env(self, extra: Mapping[str, str] | None) -> dict[str, str] | None:
+        """The child's environment: ``extra`` if given, else the runner's; None inherits this process's."""
+        chosen = extra if extra is not None else self.env
+        return None if chosen is None else dict(chosen)
+
+    def _trace(self, argv: list[str]) -> None:
+        if self.verbose:
+            self.echo("+ " + command_line(argv))
+
+
+def _not_runnable(argv: list[str], exe: str, err: OSError) -> ToolNotFound:
+    if isinstance(err, PermissionError):
+        return ToolNotFound(argv[0], f"{exe} is not executable ({err.strerror})")
+    return ToolNotFound(argv[0], install_hint(argv[0]))  # raced with an uninstall
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -290,9 +261,6 @@ def _die_with_parent() -> Callable[[], None] | None:
     (prctl PR_SET_PDEATHSIG; Linux only: elsewhere None, and a SIGKILLed devctl can orphan the child)."""
     if not sys.platform.startswith("linux"):
         return None
-    import ctypes
-    import signal
-
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child must not import or load
     except (OSError, AttributeError):
@@ -307,97 +275,63 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+class _Reader(Protocol):
+    def join(self, timeout: float | None = None) -> None: ...
 
 
-def _lines(stream: IO[bytes] | None, on_line: LineSink) -> None:
-    """Copy a pipe to ``on_line`` line by line (decoded, newline kept) until EOF."""
-    if stream is None:
-        return
-    try:
-        for raw in stream:
-            on_line(raw.decode("utf-8", errors="replace"))
-    except Exception:  # never leave the child blocked on a full pipe because a sink failed
-        return
-    finally:
-        stream.close()
+def _line_reader(stream: IO[bytes] | None, on_line: LineSink, tool: str) -> threading.Thread:
+    """A thread copying a pipe to ``on_line`` line by line (decoded, newline kept) until EOF."""
 
+    def copy() -> None:
+        if stream is None:
+            return
+        try:
+            for raw in stream:
+                on_line(raw.decode("utf-8", errors="replace"))
+        except Exception:  # never leave the child blocked on a full pipe because a sink failed
+            return
+        finally:
+            stream.close()
 
-def _decode(data: bytes | str | None) -> str:
-    if data is None:
-        return ""
-    if isinstance(data, str):
-        return data
-    return data.decode("utf-8", errors="replace")
+    thread = threading.Thread(target=copy, name=f"output of {tool}", daemon=True)
+    thread.start()
+    return thread
 
 
 class Background:
-    """A running process group started by ``Runner.start``."""
+    """A running process group started by ``Runner.start`` or ``Runner.start_chunks``."""
 
-    def __init__(self, argv: list[str], proc: Any) -> None:
+    def __init__(self, argv: list[str], proc: subprocess.Popen[bytes], stdout: _Reader, stderr: _Reader) -> None:
         self.argv = argv
         self._proc = proc
+        self._stdout = stdout
+        self._stderr = stderr
 
     @property
     def pid(self) -> int:
-        return int(self._proc.pid)
+        return self._proc.pid
 
     def alive(self) -> bool:
-        return bool(self._proc.is_alive())
+        return self._proc.poll() is None
 
     def signal_group(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)
 
     def wait(self, timeout: float | None = None) -> int | None:
-        """The exit code, or None if still running after ``timeout`` seconds."""
-        import sh
-
+        """The exit code (negative: killed by that signal), or None if still running after ``timeout`` s."""
         try:
-            self._proc.wait(timeout=timeout)
-        except sh.TimeoutException:
-            return None
-        except sh.ErrorReturnCode as err:
-            return int(err.exit_code)
-        except sh.SignalException as err:
-            return int(err.exit_code)
-        code = self._proc.exit_code
-        return None if code is None else int(code)
-
-    def drain(self, timeout: float | None = 5.0) -> None:
-        """Return once every byte the process wrote reached the callbacks.
-
-        ``wait(timeout)`` only polls the pid, so after it the last lines may still be in flight. For
-        ``start_chunks`` this waits for stdout's EOF (or the sink's failure) up to ``timeout`` (None: no
-        limit). Once the process has ended, its stderr reader is joined, giving up after ~2 s when a
-        leftover grandchild still holds the pipe open (as sh does).
-        """
-        process = getattr(self._proc, "process", None)
-        if process is not None and process.exit_code is not None:
-            with contextlib.suppress(Exception):
-                process.wait()
-
-
-class _PopenBackground(Background):
-    """A ``Background`` for ``Runner.start_chunks``: a ``subprocess.Popen`` and its two pipe readers."""
-
-    def __init__(self, argv: list[str], proc: Any, reader: pipes.Reading, errors: threading.Thread) -> None:
-        super().__init__(argv, proc)
-        self._reader = reader
-        self._errors = errors
-
-    def alive(self) -> bool:
-        return bool(self._proc.poll() is None)
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        import subprocess
-
-        try:
-            return int(self._proc.wait(timeout=timeout))
+            return self._proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
 
     def drain(self, timeout: float | None = 5.0) -> None:
-        self._reader.join(timeout)
+        """Return once every byte the process wrote reached the callbacks.
+
+        ``wait`` only reaps the process, so after it the last lines may still be in flight. This waits for
+        stdout's EOF (or its sink's failure) up to ``timeout`` (None: no limit); once the process has
+        ended, stderr's reader is given ~2 s more, as a leftover grandchild may still hold that pipe.
+        """
+        self._stdout.join(timeout)
         if self._proc.poll() is not None:
-            self._errors.join(2.0)
+            self._stderr.join(2.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import secrets as pysecrets
 from dataclasses import dataclass
 
 from devctl.context import Context
@@ -60,8 +61,6 @@ def ensure(ctx: Context, state: SecretState | None = None) -> str:
     missing = st.missing_keys
     if not missing:
         return "already present"
-    import secrets as pysecrets  # only for new values: the stdlib module imports hashlib and hmac
-
     values = dict(st.values)
     for key in missing:
         values[key] = pysecrets.token_urlsafe(48)

@@ -8,12 +8,12 @@ Nothing in this module starts a process or talks to a cluster.
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from devctl.errors import UsageError
 
@@ -93,8 +93,7 @@ def missing_source_dirs(repo_root: Path, profile: str) -> list[str]:
     return [s for s in SERVICES if not (repo_root / s / "Dockerfile").is_file()]
 
 
-# A pattern, compiled on first use (re caches it): `devctl status` imports this module for SERVICES only.
-_QUANTITY = r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?"
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?")
 _UNITS = {
     None: 1,
     "k": 10**3,
@@ -110,7 +109,7 @@ _UNITS = {
 
 def memory_bytes(quantity: str | int) -> int:
     """A Kubernetes memory quantity (``256Mi``, ``1G``, ``1048576``) in bytes."""
-    m = re.fullmatch(_QUANTITY, str(quantity).strip())
+    m = _QUANTITY.fullmatch(str(quantity).strip())
     if not m:
         raise ValueError(f"not a memory quantity: {quantity!r}")
     return int(float(m.group(1)) * _UNITS[m.group(2)])
@@ -159,36 +158,13 @@ def _artifacts_of(build: Any, source: Path) -> list[str]:
 
 
 def _load_all(path: Path) -> list[Any]:
-    """The file's YAML documents, through ``devctl.filecache``: a warm `devctl up` reads the k8s/
-    manifests for the admission probe, and importing PyYAML and parsing took ~45 ms of it (measured)."""
-    from devctl import filecache
-
-    return filecache.read_through("yaml", path, [*_yaml_parser()], lambda: _parse_all(path), shape=list)
-
-
-@functools.cache
-def _yaml_parser() -> tuple[Any, ...]:
-    """Which PyYAML would parse (its file's identity), found without importing it."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("yaml")
-    origin = spec.origin if spec is not None else None
-    try:
-        st = os.stat(origin) if origin else None
-    except OSError:
-        st = None
-    return ("pyyaml", origin, st.st_ino if st else None, st.st_mtime_ns if st else None)
-
-
-def _parse_all(path: Path) -> list[Any]:
+    """The file's YAML documents; UsageError naming the file when it cannot be read or parsed."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"cannot read {path}: {err}") from None
-    import yaml  # imported here: most commands never parse manifests
-
     try:
-        # The C loader when PyYAML has it: parsing k8s/ with the pure-Python one took ~0.2 s.
+        # PyYAML's C loader where it was built with libyaml: the same documents, parsed several times faster.
         return list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError as err:
         raise UsageError(f"{path} is not valid YAML: {err}", hint="fix the YAML syntax") from None

@@ -1,12 +1,9 @@
 """`devctl status`: one look at the cluster, registry, ingress, hosts entry and every service.
 
-Cheap by design (the target is about one ``kubectl get`` plus start-up): ONE kubectl call reads nodes,
-Deployments, Pods, ConfigMaps, the admission webhook and EndpointSlices of all namespaces together; it
-and two docker reads (the node containers, the registry container; ``devctl.cluster.observe``) wait for
-their processes on threads while the main thread imports and checks the hosts file, so the docker reads
-add no wall time to the kubectl call (they stay observe's own two reads, not one `docker ps` of every
-container parsed again here). Everything is then judged by pure functions, so each verdict is testable
-without a process.
+One kubectl call reads nodes, Deployments, Pods, ConfigMaps, the admission webhook and EndpointSlices
+of all namespaces together; it runs beside the two docker reads of ``devctl.cluster.observe`` (the node
+containers, the registry container) and the hosts-file check. Everything is then judged by pure
+functions, so each verdict is testable without a process.
 
 Judgements:
 - cluster: node containers exist and run (kind.md §4), the API answers, every node is Ready, and the
@@ -18,13 +15,13 @@ Judgements:
 - service: Deployment ``<name>`` in ``default`` has all desired replicas ready.
 """
 
-# No `from __future__ import annotations` here: typing.NamedTuple compiles each string annotation into a
-# ForwardRef, ~10 ms of CPU for the records every `devctl status` imports (measured); these are real.
+from __future__ import annotations
 
 import datetime
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
@@ -46,12 +43,8 @@ API_UNREACHABLE = "unreachable"
 API_UNKNOWN = "unknown"
 
 
-# The records are named tuples rather than frozen dataclasses: creating a frozen dataclass execs its
-# generated methods (~1 ms each at import, measured), and `devctl status` may add only about one
-# `kubectl get` to start-up (the issue 7 target).
-
-
-class ClusterStatus(NamedTuple):
+@dataclass(frozen=True)
+class ClusterStatus:
     name: str
     context: str
     exists: bool | None  # node containers exist; None = Docker did not answer
@@ -74,7 +67,8 @@ class ClusterStatus(NamedTuple):
         )
 
 
-class RegistryStatus(NamedTuple):
+@dataclass(frozen=True)
+class RegistryStatus:
     name: str
     exists: bool | None
     running: bool | None
@@ -87,7 +81,8 @@ class RegistryStatus(NamedTuple):
         return bool(self.exists and self.running and not self.drift)
 
 
-class IngressStatus(NamedTuple):
+@dataclass(frozen=True)
+class IngressStatus:
     installed: bool | None
     controller_ready: bool | None
     admitting: bool | None
@@ -98,7 +93,8 @@ class IngressStatus(NamedTuple):
         return self.admitting is True
 
 
-class HostsStatus(NamedTuple):
+@dataclass(frozen=True)
+class HostsStatus:
     host: str
     ip: str
     state: str  # ok | missing | elsewhere (devctl.hostsfile) | unknown
@@ -109,7 +105,8 @@ class HostsStatus(NamedTuple):
         return self.state == "ok"
 
 
-class ServiceRow(NamedTuple):
+@dataclass(frozen=True)
+class ServiceRow:
     name: str
     ready: int | None  # None: not known (the API did not answer)
     desired: int | None
@@ -123,7 +120,8 @@ class ServiceRow(NamedTuple):
         return bool(self.deployed and self.desired and self.ready is not None and self.ready >= self.desired)
 
 
-class StatusReport(NamedTuple):
+@dataclass(frozen=True)
+class StatusReport:
     cluster: ClusterStatus
     registry: RegistryStatus
     ingress: IngressStatus
@@ -329,7 +327,8 @@ def stamp_drift(items: Iterable[Mapping[str, Any]], cfg: Any) -> tuple[str, ...]
 # --- observation -----------------------------------------------------------------------------------
 
 
-class _Api(NamedTuple):
+@dataclass(frozen=True)
+class _Api:
     state: str
     detail: str
     items: tuple[Mapping[str, Any], ...] = ()

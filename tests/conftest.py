@@ -148,14 +148,7 @@ class FakeWorld:
             "DEVCTL_FAKE_PYTHON": sys.executable,
             "KUBECONFIG": str(self.kubeconfig),
             "XDG_STATE_HOME": str(self.root / "state-home"),
-            "XDG_CACHE_HOME": str(self.root / "cache-home"),
         }
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the developer's own cache (devctl.pyproject's, in ~/.cache/devctl)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -148,17 +149,17 @@ REGISTRY_DECISIONS = ("run_registry", "start_registry", "replace_registry", "dri
 REGISTRY_TABLE: list[tuple[str, RegistryState | None, bool, set[str]]] = [
     ("none: run it", None, False, {"run_registry"}),
     ("running as wanted: nothing", REG, False, set()),
-    ("stopped: start it, do not run another", REG._replace(state="exited"), False, {"start_registry"}),
-    ("other image: report, keep", REG._replace(image="registry:3"), False, {"drift"}),
-    ("other image, --recreate: replace", REG._replace(image="registry:3"), True,
+    ("stopped: start it, do not run another", replace(REG, state="exited"), False, {"start_registry"}),
+    ("other image: report, keep", replace(REG, image="registry:3"), False, {"drift"}),
+    ("other image, --recreate: replace", replace(REG, image="registry:3"), True,
      {"replace_registry", "drift"}),
-    ("other port: report, keep", REG._replace(host_port=5002), False, {"drift"}),
-    ("published on every address: report", REG._replace(host_ip="0.0.0.0"), False, {"drift"}),
-    ("not published at all: report", REG._replace(host_ip=None, host_port=None), False, {"drift"}),
-    ("stopped with other image: start it as it is, report", REG._replace(state="exited", image="r:3"),
+    ("other port: report, keep", replace(REG, host_port=5002), False, {"drift"}),
+    ("published on every address: report", replace(REG, host_ip="0.0.0.0"), False, {"drift"}),
+    ("not published at all: report", replace(REG, host_ip=None, host_port=None), False, {"drift"}),
+    ("stopped with other image: start it as it is, report", replace(REG, state="exited", image="r:3"),
      False, {"start_registry", "drift"}),
-    ("dead: ask the user", REG._replace(state="dead"), False, {"blocked"}),
-    ("dead, --recreate: replace", REG._replace(state="dead"), True, {"replace_registry"}),
+    ("dead: ask the user", replace(REG, state="dead"), False, {"blocked"}),
+    ("dead, --recreate: replace", replace(REG, state="dead"), True, {"replace_registry"}),
 ]
 
 
@@ -172,7 +173,7 @@ def test_plan_registry(reg: RegistryState | None, recreate: bool, expected: set[
 
 
 LINK_DECISIONS = ("connect_registry", "configure_nodes", "publish_configmap")
-OFF_KIND = REG._replace(networks=("bridge",))
+OFF_KIND = replace(REG, networks=("bridge",))
 
 LINK_TABLE: list[tuple[str, Observed, set[str]]] = [
     ("fresh: connect, configure, publish", Observed(RUNNING, OFF_KIND, OK, "", STAMP, None),
@@ -199,7 +200,7 @@ def test_plan_link(obs: Observed, expected: set[str]) -> None:
 
 
 def test_a_registry_kept_on_another_port_is_published_where_it_really_is() -> None:
-    obs = Observed(RUNNING, REG._replace(host_port=5002), OK, "", STAMP, HOSTING)
+    obs = Observed(RUNNING, replace(REG, host_port=5002), OK, "", STAMP, HOSTING)
     p = plan_link(W, obs)
     assert p.publish_configmap and "localhost:5002" in " ".join(p.reasons)
 
@@ -224,12 +225,12 @@ def test_stopped_nodes_leave_the_link_for_after_the_restart() -> None:
 
 
 def test_a_replaced_registry_is_reconnected_to_the_kind_network() -> None:
-    p = plan(W, api()._replace(registry=REG._replace(image="registry:3")), recreate=True)
+    p = plan(W, replace(api(), registry=replace(REG, image="registry:3")), recreate=True)
     assert p.replace_registry and p.connect_registry and not p.create
 
 
 def test_both_blocks_are_reported_together() -> None:
-    obs = nodes("paused")._replace(registry=REG._replace(state="dead"))
+    obs = replace(nodes("paused"), registry=replace(REG, state="dead"))
     p = plan(W, obs)
     assert "paused" in (p.blocked or "") and "kind-registry is dead" in (p.blocked or "")
     assert p.hint and "docker rm -f kind-registry" in p.hint

@@ -6,6 +6,7 @@ import shlex
 import socket
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_a_conflict_raises_and_changes_nothing(cfg: Config, hosts: Path) -> None
 
 
 def test_dry_run_returns_the_diff_and_writes_nothing(cfg: Config, hosts: Path) -> None:
-    change = ensure_entry(cfg._replace(dry_run=True), Runner(dry_run=True))
+    change = ensure_entry(replace(cfg, dry_run=True), Runner(dry_run=True))
     assert (change.action, change.dry_run, change.written) == ("add", True, False)
     assert change.diff.splitlines()[:2] == [f"--- {hosts}", f"+++ {hosts} (new)"]
     assert "+# BEGIN devctl cluster=tour (managed by `devctl hosts`; do not edit)" in change.diff

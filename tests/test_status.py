@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -201,7 +202,7 @@ def _drifted(w: FakeWorld, tmp: Path) -> None:
     from devctl import config
     from devctl.cluster.spec import ClusterSpec, stamp_manifest
 
-    spec = ClusterSpec.from_config(config.load({}))._replace(http_port=8080)
+    spec = replace(ClusterSpec.from_config(config.load({})), http_port=8080)
     run("kubectl", "--context", "kind-tour", "apply", "-f", "-", input=stamp_manifest(spec))
 
 

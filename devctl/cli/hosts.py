@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -130,8 +131,7 @@ def remove(
 
 
 def status_dict(st: HostsStatus) -> dict[str, Any]:
-    data = st._asdict()
-    data["entries"] = [e._asdict() for e in st.entries]
+    data = asdict(st)
     data["ok"] = st.ok
     return data
 

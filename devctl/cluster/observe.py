@@ -11,16 +11,19 @@ Three reads answer everything on a warm machine (the budget is 3 calls for the c
    Only asked when every node runs (a stopped node cannot answer).
 """
 
-# No `from __future__ import annotations` here: typing.NamedTuple compiles each string annotation into a
-# ForwardRef, ~10 ms of CPU for the records every `devctl status` imports (measured); these are real.
+from __future__ import annotations
 
 import json
 import re
-from typing import Any, NamedTuple
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import yaml
 
 from devctl.cluster.spec import REGISTRY_CONTAINER_PORT, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, read_stamp
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
+from devctl.parallel import in_parallel
 from devctl.tools.docker import DockerDown, is_daemon_down
 
 # API access, as the kubectl read found it.
@@ -35,11 +38,8 @@ HOSTING_KEY = "localRegistryHosting.v1"
 KUBECTL_READ_TIMEOUT = 20.0
 
 
-# The records here are NamedTuples, not frozen dataclasses: every `devctl status` and `up` imports this
-# module, and a dataclass costs ~1 ms to create at import (its methods are generated with exec).
-
-
-class NodeState(NamedTuple):
+@dataclass(frozen=True)
+class NodeState:
     name: str
     state: str  # docker's State: running, exited, created, paused, restarting, removing, dead (kind.md §4)
 
@@ -48,7 +48,8 @@ class NodeState(NamedTuple):
         return self.state == "running"
 
 
-class RegistryState(NamedTuple):
+@dataclass(frozen=True)
+class RegistryState:
     name: str
     state: str
     image: str
@@ -61,7 +62,8 @@ class RegistryState(NamedTuple):
         return self.state == "running"
 
 
-class Observed(NamedTuple):
+@dataclass(frozen=True)
+class Observed:
     nodes: tuple[NodeState, ...] = ()
     registry: RegistryState | None = None
     access: str = UNKNOWN
@@ -72,11 +74,11 @@ class Observed(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         return {
             "exists": bool(self.nodes),
-            "nodes": [n._asdict() for n in self.nodes],
+            "nodes": [asdict(n) for n in self.nodes],
             "api": self.access,
             "api_detail": self.access_detail,
             "stamp": self.stamp,
-            "registry": self.registry._asdict() if self.registry else None,
+            "registry": asdict(self.registry) if self.registry else None,
             "registry_hosting": self.hosting,
         }
 
@@ -85,8 +87,7 @@ class Observed(NamedTuple):
 
 # client-go's clientcmd says "context was not found for specified context: X" (kind#3034 shows it from
 # kubectl); `context "X" does not exist` is the other wording clientcmd has; both are accepted.
-# A pattern, compiled on first use (re caches it): only a failed read needs it.
-_CONTEXT_MISSING = (
+_CONTEXT_MISSING = re.compile(
     r"context was not found for specified context"
     r'|context "[^"]*" does not exist'
     r"|no context exists with the name"
@@ -104,7 +105,7 @@ _UNREACHABLE = (
 
 
 def is_context_missing(err: CommandError) -> bool:
-    return bool(re.search(_CONTEXT_MISSING, err.stderr + err.stdout))
+    return bool(_CONTEXT_MISSING.search(err.stderr + err.stdout))
 
 
 def is_unreachable(err: CommandError) -> bool:
@@ -159,7 +160,8 @@ def observe_registry(ctx: Context, spec: ClusterSpec) -> RegistryState | None:
     return None if info is None else registry_state(spec.registry_name, info)
 
 
-class ClusterObjects(NamedTuple):
+@dataclass(frozen=True)
+class ClusterObjects:
     access: str
     detail: str = ""
     stamp: dict[str, Any] | None = None
@@ -167,41 +169,15 @@ class ClusterObjects(NamedTuple):
 
 
 def read_hosting(configmap: dict[str, Any]) -> dict[str, Any] | None:
+    """The KEP-1755 value (a YAML document in the ConfigMap's data), or None when it is not a mapping."""
     raw = (configmap.get("data") or {}).get(HOSTING_KEY)
     if not isinstance(raw, str):
         return None
-    simple = _quoted_lines(raw)
-    if simple is not None:
-        return simple
-    import yaml
-
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         return None
     return value if isinstance(value, dict) else None
-
-
-_PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}  # keys YAML 1.1 reads as non-strings
-
-
-def _quoted_lines(raw: str) -> dict[str, Any] | None:
-    """``key: "value"`` lines, as devctl writes the KEP value (and kind's docs show it), read without a
-    YAML parser (importing PyYAML was ~10 ms of every warm `devctl up`); None for anything else. A JSON
-    string is a YAML double-quoted scalar with the same meaning, so both parsers agree on what this takes."""
-    out: dict[str, Any] = {}
-    for line in raw.splitlines():
-        if not line.strip():
-            continue
-        key, sep, value = line.partition(": ")
-        if not sep or not _PLAIN_KEY.fullmatch(key) or key.lower() in _YAML_WORDS or not value.startswith('"'):
-            return None
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            return None
-    return out or None
 
 
 def observe_objects(ctx: Context) -> ClusterObjects:
@@ -249,11 +225,10 @@ def observe_cluster(ctx: Context, spec: ClusterSpec, registry: RegistryState | N
 def observe(ctx: Context, spec: ClusterSpec) -> Observed:
     """Everything the plan needs: 2 calls without a running cluster, 3 with one. The registry read runs
     beside the cluster's (which may take two calls in a row): on a cold `up` this is the critical path."""
-    from devctl.parallel import in_parallel
 
+    cluster: Observed
     cluster, registry = in_parallel(lambda: observe_cluster(ctx, spec), lambda: observe_registry(ctx, spec))
-    seen: Observed = cluster._replace(registry=registry)
-    return seen
+    return replace(cluster, registry=registry)
 
 
 def published_ports(ctx: Context, names: list[str]) -> set[int]:

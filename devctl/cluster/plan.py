@@ -16,7 +16,8 @@ Never destructive without a reason the user allowed: drift is reported and rebui
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from devctl.cluster.observe import NO_CONTEXT, OK, NodeState, Observed, RegistryState
 from devctl.cluster.spec import (
@@ -36,9 +37,9 @@ STARTABLE = ("exited", "created")
 RECREATE_HINT = "`devctl up --recreate` deletes and recreates it"
 
 
-class ClusterPlan(NamedTuple):
-    """What the cluster step does and why. A NamedTuple, not a frozen dataclass: `devctl status` and
-    every `up` import this module (a dataclass costs ~1 ms at import); ``_replace`` is dataclasses.replace."""
+@dataclass(frozen=True)
+class ClusterPlan:
+    """What the cluster step does and why."""
 
     # cluster
     create: bool = False
@@ -81,7 +82,7 @@ class ClusterPlan(NamedTuple):
         return not (self.cluster_actions or self.registry_actions or self.link_actions or self.blocked)
 
     def to_json(self) -> dict[str, Any]:
-        out = self._asdict()
+        out = asdict(self)
         out["drift"] = [d.to_json() for d in self.drift]
         out["noop"] = self.noop
         return out
@@ -93,7 +94,7 @@ def _rebuild(reason: str, *, recreate: bool = False) -> ClusterPlan:
 
 def _rebuild_or_block(problem: str, recreate: bool, drift: tuple[FieldDiff, ...] = ()) -> ClusterPlan:
     if recreate:
-        return _rebuild(f"{problem}: rebuilding it (--recreate)", recreate=True)._replace(drift=drift)
+        return replace(_rebuild(f"{problem}: rebuilding it (--recreate)", recreate=True), drift=drift)
     return ClusterPlan(blocked=problem, hint=RECREATE_HINT, drift=drift)
 
 
@@ -152,9 +153,8 @@ def plan_cluster(
             return ClusterPlan(stamp=True, reasons=(f"cluster {name} was just created by another devctl",))
         unstamped = (FieldDiff("stamp", "missing", f"made by devctl {wanted.devctl_version}", "cluster"),)
         if recreate:
-            return _rebuild(
-                f"cluster {name} was not created by devctl: rebuilding it (--recreate)", recreate=True
-            )._replace(drift=unstamped)
+            rebuild = _rebuild(f"cluster {name} was not created by devctl: rebuilding it (--recreate)", recreate=True)
+            return replace(rebuild, drift=unstamped)
         return ClusterPlan(
             drift=unstamped,
             reasons=(f"cluster {name} was not created by devctl (no {STAMP_NAMESPACE}/{STAMP_NAME}): ports unknown",),
@@ -163,9 +163,10 @@ def plan_cluster(
     drift = tuple(diff(obs.stamp, wanted, CLUSTER_FIELDS, "cluster"))
     if drift:
         if recreate:
-            return _rebuild(
+            rebuild = _rebuild(
                 f"cluster {name} differs from the wanted spec: rebuilding it (--recreate)", recreate=True
-            )._replace(drift=drift)
+            )
+            return replace(rebuild, drift=drift)
         return ClusterPlan(drift=drift, reasons=(f"cluster {name} differs from the wanted spec; kept as it is",))
     # Registry fields are not compared: the registry is rewired without a new cluster (plan_link), and
     # the stamp keeps recording what the cluster was created with.
@@ -248,10 +249,10 @@ def predict(wanted: ClusterSpec, obs: Observed, cluster: ClusterPlan, registry: 
             wanted.registry_port,
         )
     elif registry.start_registry and reg is not None:
-        reg = reg._replace(state="running")
+        reg = replace(reg, state="running")
     if cluster.create:
         return Observed((NodeState(wanted.control_plane, "running"),), reg, OK, "", wanted.to_json(), None)
-    return obs._replace(registry=reg)
+    return replace(obs, registry=reg)
 
 
 def plan(
@@ -266,7 +267,8 @@ def plan(
         link = plan_link(wanted, predict(wanted, obs, cluster, registry))
     blocked = "; ".join(b for b in (cluster.blocked, registry.blocked) if b) or None
     hint = "; ".join(h for h in (cluster.hint, registry.hint) if h) or None
-    return cluster._replace(
+    return replace(
+        cluster,
         run_registry=registry.run_registry,
         start_registry=registry.start_registry,
         replace_registry=registry.replace_registry,

@@ -4,11 +4,11 @@ The spec is stamped into the cluster when devctl creates it (ctlptl's pattern, k
 later `up` compares the stamp with the wanted spec instead of guessing how the cluster was made.
 """
 
-# No `from __future__ import annotations` here: typing.NamedTuple compiles each string annotation into a
-# ForwardRef, ~10 ms of CPU for the records every `devctl status` imports (measured); these are real.
+from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from devctl import __version__
 from devctl.config import Config, env_name
@@ -45,11 +45,8 @@ def knob(field: str) -> str:
     return env_name(_CONFIG_FIELD.get(field, field))
 
 
-# NamedTuples, not frozen dataclasses: `devctl status` and every `up` import this module, and a
-# dataclass costs ~1 ms to create at import (issue 7's status target). ``_replace`` is dataclasses.replace.
-
-
-class ClusterSpec(NamedTuple):
+@dataclass(frozen=True)
+class ClusterSpec:
     """Everything devctl decides about the cluster and the registry, with defaults filled in."""
 
     name: str
@@ -63,7 +60,7 @@ class ClusterSpec(NamedTuple):
     devctl_version: str = __version__
 
     @classmethod
-    def from_config(cls, cfg: Config) -> "ClusterSpec":
+    def from_config(cls, cfg: Config) -> ClusterSpec:
         return cls(
             name=cfg.cluster,
             node_image=cfg.node_image,
@@ -89,10 +86,11 @@ class ClusterSpec(NamedTuple):
         return f"{KIND_CLUSTER_LABEL}={self.name}"
 
     def to_json(self) -> dict[str, Any]:
-        return self._asdict()
+        return asdict(self)
 
 
-class FieldDiff(NamedTuple):
+@dataclass(frozen=True)
+class FieldDiff:
     """One field that differs between what exists and what is wanted."""
 
     field: str
@@ -105,7 +103,7 @@ class FieldDiff(NamedTuple):
         return f"{self.field}: {self.current} now, {self.wanted} wanted{how}"
 
     def to_json(self) -> dict[str, str]:
-        return self._asdict()
+        return asdict(self)
 
 
 # --- the kind config --------------------------------------------------------------------------------
@@ -186,7 +184,7 @@ def diff(stamped: dict[str, Any], wanted: ClusterSpec, names: tuple[str, ...], t
     """Fields among ``names`` whose stamped value differs from the wanted one (a missing value differs)."""
     out = []
     for name in names:
-        if name not in ClusterSpec._fields:
+        if name not in {f.name for f in fields(ClusterSpec)}:
             raise ValueError(f"unknown spec field {name!r}")
         want = getattr(wanted, name)
         have = stamped.get(name)
@@ -195,7 +193,7 @@ def diff(stamped: dict[str, Any], wanted: ClusterSpec, names: tuple[str, ...], t
     return out
 
 
-def registry_drift(wanted: ClusterSpec, reg: "RegistryState") -> tuple[FieldDiff, ...]:
+def registry_drift(wanted: ClusterSpec, reg: RegistryState) -> tuple[FieldDiff, ...]:
     """How the registry container that exists differs from the wanted one (image, published address)."""
     out = []
     if reg.image != wanted.registry_image:

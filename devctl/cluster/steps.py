@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
 
 from devctl.cluster import registry as reg_ops
 from devctl.cluster.observe import (
@@ -44,11 +43,9 @@ from devctl.cluster.spec import (
 )
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError
+from devctl.ports import PortState, probe
 from devctl.steps import Step
 from devctl.tools.kind import is_already_exists
-
-if TYPE_CHECKING:
-    from devctl.ports import PortState
 
 API_WAIT_SECONDS = 120.0  # a node restarted by `docker start` boots kubelet and the API server again
 API_POLL_INTERVAL = 1.0
@@ -73,11 +70,11 @@ class ClusterRun:
 
     def set_registry(self, registry: RegistryState | None) -> None:
         with self.lock:
-            self.observed = self.observed._replace(registry=registry)
+            self.observed = replace(self.observed, registry=registry)
 
     def set_cluster(self, obs: Observed) -> None:
         with self.lock:
-            self.observed = obs._replace(registry=self.observed.registry)
+            self.observed = replace(obs, registry=self.observed.registry)
 
 
 def prepare(ctx: Context, recreate: bool) -> ClusterRun:
@@ -142,8 +139,6 @@ def check_ports(ctx: Context, spec: ClusterSpec, p: ClusterPlan, obs: Observed) 
     wanted = ports_to_bind(spec, p)
     if not wanted:
         return
-    from devctl.ports import probe  # and socket with it: only when something is about to bind a port
-
     busy: list[tuple[_Port, PortState]] = []
     for want in wanted:
         st = probe(want.port, want.address)
@@ -438,10 +433,9 @@ def cluster_steps(recreate: bool = False) -> list[Step]:
 
 def _create(ctx: Context, spec: ClusterSpec) -> str:
     """``kind create cluster``; "race" when the cluster turned out to exist already."""
-    # The issue says "`kind get clusters` first". The docker ps probe already answered that on every path
-    # (it reads the label kind reads, kind.md §3), which keeps a warm `up` at 3 calls; kind itself is asked
-    # only here, right before creating: it also sees a cluster kind runs on another provider
-    # (KIND_EXPERIMENTAL_PROVIDER=podman|nerdctl, kind.md §2) that the docker probe cannot.
+    # The docker ps probe already answered "does it exist" on every path (it reads the label kind reads,
+    # kind.md §3); kind itself is asked only here, right before creating: it also sees a cluster kind runs
+    # on another provider (KIND_EXPERIMENTAL_PROVIDER=podman|nerdctl, kind.md §2) that the probe cannot.
     if spec.name in ctx.kind.get_clusters():
         if observe_nodes(ctx, spec):
             return "race"

@@ -26,6 +26,8 @@ from devctl.devloop.updates import AppLog
 from devctl.devloop.view import Frame, LiveView, View, make_view
 from devctl.errors import DevctlError, command_line
 from devctl.runner import Background, Runner
+from devctl.stack import SERVICES, image_name
+from devctl.status import pod_counts
 from devctl.tools.skaffold import Skaffold, write_global_config
 
 if TYPE_CHECKING:
@@ -77,8 +79,6 @@ def require_cluster(ctx: Context) -> None:
 
 
 def _images() -> tuple[tuple[str, ...], dict[str, str]]:
-    from devctl.stack import SERVICES, image_name
-
     return SERVICES, {image_name(s): s for s in SERVICES}
 
 
@@ -137,7 +137,6 @@ class _Session:
 
     def poll_pods(self, names: tuple[str, ...]) -> None:
         """Ready/desired/restarts for the table: the event stream does not carry them."""
-        from devctl.status import pod_counts
 
         while not self._stop.wait(POD_POLL_SECONDS):
             try:

@@ -14,6 +14,12 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from rich.console import Group
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
 from devctl import prefixes
 from devctl.devloop.model import DevModel, Row
 from devctl.devloop.supervisor import Outcome
@@ -134,8 +140,6 @@ class LiveView:
     """A rich Live region (table + footer) under the scrolling lines."""
 
     def __init__(self, console: Console, model: DevModel, frame: Frame) -> None:
-        from rich.live import Live
-
         self.console = console
         self.model = model
         self.frame = frame
@@ -156,14 +160,10 @@ class LiveView:
         self._live.stop()
 
     def _prefix(self, name: str) -> Any:
-        from rich.text import Text
-
         style = "dim" if name in (SKAFFOLD, DEVCTL) else prefixes.rich_style(name, self.frame.names)
         return Text.assemble((name.ljust(self.frame.width), style), (" │ ", "dim"))
 
     def _print(self, name: str, text: str, style: str = "") -> None:
-        from rich.text import Text
-
         line = self._prefix(name)
         line.append(Text(text, style=style))
         self.console.print(line, soft_wrap=True)
@@ -187,9 +187,6 @@ class LiveView:
         self._print(DEVCTL, text, "bold red" if failed else "bold")
 
     def _render(self) -> Any:
-        from rich.console import Group
-        from rich.text import Text
-
         rows = self.model.rows()
         footer = Text.assemble(
             (self.frame.url, "bold underline"),
@@ -201,8 +198,6 @@ class LiveView:
         return Group(self._table(rows), footer)
 
     def _table(self, rows: list[Row]) -> Any:
-        from rich.table import Table
-
         table = Table(box=None, pad_edge=False, expand=True, show_edge=False)
         table.add_column("SERVICE", no_wrap=True)
         table.add_column("BUILD", no_wrap=True)
@@ -227,8 +222,6 @@ class LiveView:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
-
     return escape(text)
 
 

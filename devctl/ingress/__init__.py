@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from devctl.ingress.nginx import NginxController
+
 if TYPE_CHECKING:
     from devctl.config import Config
     from devctl.context import Context
@@ -39,6 +41,5 @@ class IngressController(Protocol):
 
 def controller_for(cfg: Config) -> IngressController:
     """The controller devctl installs (only ingress-nginx today)."""
-    from devctl.ingress.nginx import NginxController
 
     return NginxController()

@@ -239,7 +239,7 @@ def admission_probe(cfg: Config) -> AdmissionProbe:
     """The project's Ingress objects (from ``manifests_dir``), or a probe Ingress when it has none."""
     directory = cfg.path(cfg.manifests_dir)
     ingresses = [o for o in load_manifests(directory) if o.get("kind") == "Ingress"] if directory.is_dir() else []
-    # JSON, which kubectl reads as it reads YAML (without PyYAML to import on every warm `devctl up`); several
+    # JSON, which kubectl reads as it reads YAML; several
     # objects as a v1 List, which kubectl applies item by item (kubernetes/kubectl#837).
     if not ingresses:
         return AdmissionProbe(json.dumps(PROBE_INGRESS, indent=2), "the probe Ingress devctl-admission-probe")

@@ -9,14 +9,22 @@ Every step is idempotent: re-running ``up`` after a failure or Ctrl-C continues 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from devctl import hostsfile, secrets
+from devctl.cluster.steps import cluster_steps, current
 from devctl.config import Config
 from devctl.context import Context
+from devctl.devloop.run import dev_argv
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
+from devctl.ingress.steps import ingress_steps
+from devctl.stack import SOURCES_PROFILE, missing_source_dirs
 from devctl.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 from devctl.tools.install import install_hint
+from devctl.tools.skaffold import Skaffold, write_global_config
 
 TOOLS = ("docker", "kind", "kubectl", "skaffold")
 ONLY_CHOICES = ("hosts", "cluster", "ingress", "secrets", "build")
@@ -53,7 +61,6 @@ def preflight_step() -> Step:
 
 def _check_sources(ctx: Context) -> None:
     """With the `services` profile, every service's source folder must be there (one line if not)."""
-    from devctl.stack import SOURCES_PROFILE, missing_source_dirs
 
     profiles = [p for p in ctx.cfg.skaffold_profile.split(",") if p]
     if SOURCES_PROFILE not in profiles:
@@ -69,8 +76,6 @@ def _check_sources(ctx: Context) -> None:
 
 def hosts_step(no_sudo: bool) -> Step:
     def apply(ctx: Context) -> str:
-        from devctl import hostsfile
-
         change = hostsfile.ensure_entry(ctx.cfg, ctx.runner, no_sudo=no_sudo, notify=ctx.reporter.info)
         for note in change.notes:  # e.g. WSL: Windows browsers read the Windows hosts file
             ctx.reporter.warn(note)
@@ -103,8 +108,6 @@ def build_step(*, always: bool = False) -> Step:
     """
 
     def check(ctx: Context) -> str | None:
-        from devctl.cluster.steps import current
-
         if always:
             return None
         if current(ctx).plan.create:
@@ -112,11 +115,6 @@ def build_step(*, always: bool = False) -> Step:
         return "the cluster already existed: `skaffold dev` builds what changed"
 
     def apply(ctx: Context) -> str:
-        import tempfile
-        from pathlib import Path
-
-        from devctl.tools.skaffold import Skaffold, write_global_config
-
         with tempfile.TemporaryDirectory(prefix="devctl-skaffold-") as d:
             private = write_global_config(Path(d))  # the same isolation as the dev loop's `-c`
             Skaffold(ctx.runner, ctx.cfg.context, global_config=str(private)).change("build", *build_args(ctx.cfg))
@@ -147,9 +145,6 @@ def first_phase(opts: UpOptions) -> list[Step]:
 
 def second_phase(opts: UpOptions) -> list[Step]:
     """The cluster-side steps; with --only, the chosen one plus what it needs."""
-    from devctl import secrets
-    from devctl.cluster.steps import cluster_steps
-    from devctl.ingress.steps import ingress_steps
 
     if opts.only == "hosts":
         return []
@@ -177,8 +172,6 @@ def describe(ctx: Context, opts: UpOptions) -> list[str]:
     first, second = plan(opts)
     lines = describe_steps([*first, *second], ctx)
     if not opts.no_dev and opts.only is None:
-        from devctl.devloop.run import dev_argv
-
         argv = dev_argv(ctx.cfg, 0, "<private config>", opts.keep, ctx.cfg.skaffold_profile or None)
         lines.append(f"{len(first) + len(second) + 1}. Dev loop (until Ctrl-C)")
         lines.append("     " + command_line(argv).replace("--rpc-http-port 0", "--rpc-http-port <free port>"))
@@ -187,14 +180,8 @@ def describe(ctx: Context, opts: UpOptions) -> list[str]:
 
 def run(ctx: Context, opts: UpOptions) -> Sequence[PlanResult]:
     """Run both phases; raises StepFailed on the first failure (re-running continues from there)."""
-    from devctl.parallel import start
-
-    first = first_phase(opts)
-    # The second phase's modules (cluster, ingress, secrets: ~40 ms of imports, measured) load on a thread
-    # while the first phase waits for `docker info`, so the first tool call does not wait for them.
-    second = start(lambda: second_phase(opts))
+    first, second = plan(opts)
     results = [run_steps(first, ctx)]
-    steps = second()
-    if steps:
-        results.append(run_steps(steps, ctx))
+    if second:
+        results.append(run_steps(second, ctx))
     return results
