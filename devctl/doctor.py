@@ -14,15 +14,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from devctl import hostsfile
 from devctl.cluster.observe import published_ports
 from devctl.context import Context
 from devctl.errors import DevctlError, ToolNotFound
-from devctl.hostsfile import is_wsl
+from devctl.hosts import entry
+from devctl.hosts.entry import is_wsl
 from devctl.ports import probe
-from devctl.routing import CATCH_ALL, build_routes, select_server
-from devctl.routing_lint import lint
-from devctl.routing_manifests import load_ingresses
+from devctl.routing.ingresses import load_ingresses
+from devctl.routing.lint import lint
+from devctl.routing.rules import CATCH_ALL, build_routes, select_server
 from devctl.tools.install import install_hint
 
 # Minimum versions and why.
@@ -173,7 +173,7 @@ def check_memory() -> Check:
 
 def check_hosts(ctx: Context) -> Check:
     try:
-        st = hostsfile.status(ctx.cfg)
+        st = entry.status(ctx.cfg)
     except DevctlError as err:
         return Check("hosts entry", "warn", err.message, err.hint or "")
     if st.ok:

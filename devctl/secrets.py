@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from devctl.context import Context
 from devctl.stack import SECRET_KEYS, SECRET_NAME
-from devctl.steps import FuncStep, Step
+from devctl.workflows.steps import FuncStep, Step
 
 NAMESPACE = "default"
 

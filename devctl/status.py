@@ -11,7 +11,7 @@ Judgements:
 - registry: its container runs, published where the configuration says;
 - ingress "admitting": the controller is available, the webhook's caBundle is patched and the admission
   Service's EndpointSlice has a ready address (ingress-nginx.md §3, steps 2-4);
-- hosts: ``devctl.hostsfile.status``'s verdict (``_hosts``);
+- hosts: ``devctl.entry.status``'s verdict (``_hosts``);
 - service: Deployment ``<name>`` in ``default`` has all desired replicas ready.
 """
 
@@ -97,7 +97,7 @@ class IngressStatus:
 class HostsStatus:
     host: str
     ip: str
-    state: str  # ok | missing | elsewhere (devctl.hostsfile) | unknown
+    state: str  # ok | missing | elsewhere (devctl.hosts.entry) | unknown
     detail: str
 
     @property
@@ -383,20 +383,20 @@ def _start_docker_reads(ctx: Context) -> Callable[[], tuple[Any, Any, str]]:
 
 
 def _hosts(cfg: Any) -> HostsStatus:
-    """The verdict of ``devctl.hostsfile.status`` on cfg's hosts file, from the same read and judgement.
+    """The verdict of ``devctl.entry.status`` on cfg's hosts file, from the same read and judgement.
 
     Not through that function: for the system's file it also asks the resolver (a DNS query that may
     take up to 5 s when the entry is missing) and reads WSL's settings, for warnings status does not
-    show; and importing devctl.hostsfile would add its own records and imports to every `devctl status`.
+    show; and importing devctl.hosts.entry would add its own records and imports to every `devctl status`.
     """
     try:
-        from devctl import hosts_block, hosts_write
+        from devctl.hosts import block, safe_write
     except ImportError:
         return HostsStatus(cfg.host, cfg.host_ip, "unknown", "hosts-file check is not available")
     path = cfg.hosts_file
     try:
-        state, detail, _ = hosts_block.judge(
-            hosts_write.read_hosts(path), cfg.host, cfg.host_ip, cfg.cluster, path_hint=str(path)
+        state, detail, _ = block.judge(
+            safe_write.read_hosts(path), cfg.host, cfg.host_ip, cfg.cluster, path_hint=str(path)
         )
     except DevctlError as err:
         return HostsStatus(cfg.host, cfg.host_ip, "unknown", str(err))

@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from devctl.errors import CommandError, CommandTimeout, DevctlError, UsageError
-from devctl.routing import HostRoutes, match, select_server
-from devctl.routing_lint import route_samples
+from devctl.routing.lint import route_samples
+from devctl.routing.rules import HostRoutes, match, select_server
 from devctl.tools.kubectl import Kubectl, is_backend_unavailable
 
 SERVED_BY = "X-Served-By"  # set by every stand-in (services/standin/server.py)

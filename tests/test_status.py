@@ -296,16 +296,16 @@ def test_watch_prints_a_fresh_report_every_interval_until_ctrl_c(world: FakeWorl
     ],
 )
 def test_the_hosts_part_is_the_verdict_of_devctl_hosts_status(tmp_path: Path, content: bytes | None) -> None:
-    from devctl import hostsfile
     from devctl.config import Config
     from devctl.errors import DevctlError
+    from devctl.hosts import entry
 
     hosts = tmp_path / "hosts"
     if content is not None:
         hosts.write_bytes(content)
     cfg = Config(hosts_file=hosts)
     try:
-        full = hostsfile.status(cfg)
+        full = entry.status(cfg)
         want = (full.state, "" if full.ok else full.detail)
     except DevctlError as err:
         want = ("unknown", str(err))

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from devctl.routing import build_routes, load_ingresses
+from devctl.routing.rules import build_routes, load_ingresses
 from devctl.runner import Runner
 from devctl.tools.kind import Kind
 from devctl.tools.kubectl import Kubectl

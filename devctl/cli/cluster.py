@@ -37,7 +37,7 @@ def up(
     """Create or reuse the kind cluster and the local registry. Under --dry-run, print the plan and the
     kind config instead."""
     from devctl.cluster.steps import cluster_steps
-    from devctl.steps import describe_steps, run_steps
+    from devctl.workflows.steps import describe_steps, run_steps
 
     c = make_context(ctx)
     steps = cluster_steps(recreate)

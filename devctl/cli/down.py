@@ -59,11 +59,9 @@ def _stop_dev_loop(c: Context) -> list[str]:
 
 
 def _remove_hosts_entry(c: Context) -> None:
-    from devctl import hostsfile
+    from devctl.hosts import entry
 
-    change = hostsfile.remove_entry(
-        c.cfg, c.runner, notify=lambda m: err_console().print(m, markup=False, highlight=False)
-    )
+    change = entry.remove_entry(c.cfg, c.runner, notify=lambda m: err_console().print(m, markup=False, highlight=False))
     out = console()
     for note in change.notes:
         err_console().print("note: " + note, markup=False, highlight=False)

@@ -1,4 +1,4 @@
-"""`devctl hosts add|remove|status`: parse options, call devctl.hostsfile, render the result."""
+"""`devctl hosts add|remove|status`: parse options, call devctl.hosts.entry, render the result."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from devctl.cli._common import console, err_console, load_config, print_json
 
 if TYPE_CHECKING:
     from devctl.config import Config
-    from devctl.hostsfile import Change, HostsStatus
+    from devctl.hosts.entry import Change, HostsStatus
     from devctl.runner import Runner
 
 app = typer.Typer(
@@ -105,10 +105,10 @@ def add(
 ) -> None:
     """Map HOST to IP in devctl's block (idempotent). Exit 1 if a line devctl did not write maps HOST
     elsewhere (devctl then changes nothing)."""
-    from devctl import hostsfile
+    from devctl.hosts import entry
 
     cfg = _config(ctx, host, ip, hosts_file)
-    change = hostsfile.ensure_entry(cfg, _runner(cfg), no_sudo=no_sudo, windows=windows, notify=_notify)
+    change = entry.ensure_entry(cfg, _runner(cfg), no_sudo=no_sudo, windows=windows, notify=_notify)
     _render_change(change)
 
 
@@ -123,10 +123,10 @@ def remove(
 ) -> None:
     """Remove devctl's block for this cluster, restoring the file byte for byte. Lines devctl did not
     write stay."""
-    from devctl import hostsfile
+    from devctl.hosts import entry
 
     cfg = _config(ctx, host, ip, hosts_file)
-    change = hostsfile.remove_entry(cfg, _runner(cfg), no_sudo=no_sudo, windows=windows, notify=_notify)
+    change = entry.remove_entry(cfg, _runner(cfg), no_sudo=no_sudo, windows=windows, notify=_notify)
     _render_change(change)
 
 
@@ -169,10 +169,10 @@ def status(
     """Judge the file: exit 0 if it maps HOST to IP (devctl's block or a line of yours), 1 if the entry
     is missing or maps elsewhere. For the system's hosts file, also show what the resolver
     (getaddrinfo) returns and warn when it differs."""
-    from devctl import hostsfile
+    from devctl.hosts import entry
 
     cfg = _config(ctx, host, ip, hosts_file)
-    st = hostsfile.status(cfg, windows=windows)
+    st = entry.status(cfg, windows=windows)
     if json_out:
         print_json(status_dict(st))
     else:
@@ -190,10 +190,10 @@ def write(
     hosts_file: str | None = HOSTS_FILE,
 ) -> None:
     """Internal: the elevated write step (run by devctl through sudo). Locks, re-reads, re-plans, writes."""
-    from devctl import hostsfile
     from devctl.errors import UsageError
+    from devctl.hosts import entry
 
     if action not in ("add", "remove"):
         raise UsageError(f"--action must be add or remove, not {action!r}")
     cfg = _config(ctx, host, ip, hosts_file)
-    hostsfile.write_step(cfg, action, cfg.hosts_file)
+    entry.write_step(cfg, action, cfg.hosts_file)

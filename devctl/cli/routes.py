@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from devctl.config import Config
-    from devctl.routing import HostRoutes, Location, Match
-    from devctl.routing_lint import LintWarning
+    from devctl.routing.lint import LintWarning
+    from devctl.routing.rules import HostRoutes, Location, Match
 
 app = typer.Typer(
     help="Show which service each URL reaches, computed the way ingress-nginx does.",
@@ -29,7 +29,7 @@ _MANIFESTS_KEY = "devctl.routes.manifests"  # `routes --manifests DIR check ...`
 
 
 def _routes(ctx: typer.Context, manifests: Path | None, cfg: Config | None = None) -> dict[str, HostRoutes]:
-    from devctl.routing import build_routes, load_ingresses
+    from devctl.routing.rules import build_routes, load_ingresses
 
     chosen = manifests or ctx.meta.get(_MANIFESTS_KEY)
     if chosen is None:
@@ -42,7 +42,7 @@ def _routes(ctx: typer.Context, manifests: Path | None, cfg: Config | None = Non
 
 def _shown(routes: dict[str, HostRoutes]) -> list[HostRoutes]:
     """Every host, and the catch-all server only when an Ingress put something there."""
-    from devctl.routing import CATCH_ALL
+    from devctl.routing.rules import CATCH_ALL
 
     return [
         hr
@@ -115,7 +115,7 @@ def routes(
         ctx.meta[_MANIFESTS_KEY] = manifests
     if ctx.invoked_subcommand is not None:
         return
-    from devctl.routing_lint import lint as find_problems
+    from devctl.routing.lint import lint as find_problems
 
     routes = _routes(ctx, manifests)
     warnings = find_problems(routes)
@@ -179,7 +179,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print host, path, service, port, rule, redirect.")] = False,
 ) -> None:
     """Show which backend ingress-nginx sends one request to, and which rule matched."""
-    from devctl.routing import match, match_as_dict
+    from devctl.routing.rules import match, match_as_dict
 
     needs_config = not host or not (manifests or ctx.meta.get(_MANIFESTS_KEY))
     cfg = load_config(ctx) if needs_config else None

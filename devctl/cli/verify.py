@@ -108,7 +108,7 @@ def verify(
     timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=0.1, help=TIMEOUT_HELP)] = 3.0,
 ) -> None:
     """Prove every Ingress route and every service's health on the running stack."""
-    from devctl.routing import build_routes, load_ingresses
+    from devctl.routing.rules import build_routes, load_ingresses
     from devctl.verify import verify as run_verify
 
     c = make_context(ctx)

@@ -44,8 +44,8 @@ from devctl.cluster.spec import (
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError
 from devctl.ports import PortState, probe
-from devctl.steps import Step
 from devctl.tools.kind import is_already_exists
+from devctl.workflows.steps import Step
 
 API_WAIT_SECONDS = 120.0  # a node restarted by `docker start` boots kubelet and the API server again
 API_POLL_INTERVAL = 1.0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from devctl.context import Context
 from devctl.ingress import IngressController, controller_for
-from devctl.steps import Step
+from devctl.workflows.steps import Step
 
 
 @dataclass

@@ -14,17 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devctl import hostsfile, secrets
+from devctl import secrets
 from devctl.cluster.steps import cluster_steps, current
 from devctl.config import Config
 from devctl.context import Context
 from devctl.devloop.run import dev_argv
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
+from devctl.hosts import entry
 from devctl.ingress.steps import ingress_steps
 from devctl.stack import SOURCES_PROFILE, missing_source_dirs
-from devctl.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 from devctl.tools.install import install_hint
 from devctl.tools.skaffold import Skaffold, write_global_config
+from devctl.workflows.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 
 TOOLS = ("docker", "kind", "kubectl", "skaffold")
 ONLY_CHOICES = ("hosts", "cluster", "ingress", "secrets", "build")
@@ -76,7 +77,7 @@ def _check_sources(ctx: Context) -> None:
 
 def hosts_step(no_sudo: bool) -> Step:
     def apply(ctx: Context) -> str:
-        change = hostsfile.ensure_entry(ctx.cfg, ctx.runner, no_sudo=no_sudo, notify=ctx.reporter.info)
+        change = entry.ensure_entry(ctx.cfg, ctx.runner, no_sudo=no_sudo, notify=ctx.reporter.info)
         for note in change.notes:  # e.g. WSL: Windows browsers read the Windows hosts file
             ctx.reporter.warn(note)
         if not change.changed:

@@ -4,7 +4,7 @@ Pure logic, no printing. Everything here follows ingress-nginx.md §5 (checked a
 controller-v1.15.1's `controller.go` getBackendServers/createServers, `location.go`
 updateServerLocations and `template.go` buildLocation/enforceRegexModifier): YAML order means
 nothing, the merged location list sorted by path length does. Loading manifests lives in
-`devctl.routing_manifests`, lint and sample paths in `devctl.routing_lint`.
+`devctl.routing.ingresses`, lint and sample paths in `devctl.routing.lint`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from devctl.errors import UsageError
-from devctl.routing_manifests import Backend, Ingress, IngressPath, IngressRule, load_ingresses
+from devctl.routing.ingresses import Backend, Ingress, IngressPath, IngressRule, load_ingresses
 
 __all__ = [  # the loading model is re-exported so callers need one import
     "Backend",

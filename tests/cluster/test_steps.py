@@ -29,7 +29,7 @@ from devctl.devloop.api import free_port
 from devctl.errors import DevctlError
 from devctl.report import SilentReporter
 from devctl.runner import Result, Runner
-from devctl.steps import PlanResult, StepFailed, run_steps
+from devctl.workflows.steps import PlanResult, StepFailed, run_steps
 from tests.conftest import FAKES, FakeWorld, run_cli
 
 NODE = "tour-control-plane"

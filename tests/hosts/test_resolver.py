@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ORIGINAL = (
     b"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe80::1%lo0\tlocalhost\n"
     b"# caf\xc3\xa9 \xe9 comment\n\n256.1.1.1 bogus\n10.20.30.40\tother.test\n# no final newline"

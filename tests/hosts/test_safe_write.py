@@ -1,4 +1,4 @@
-"""devctl.hosts_write: strict read, lock, one backup, atomic replace, in-place fallback for bind mounts."""
+"""devctl.hosts.safe_write: strict read, lock, one backup, atomic replace, in-place fallback for bind mounts."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from devctl import hosts_write
 from devctl.errors import DevctlError
-from devctl.hosts_block import plan_add, plan_remove
-from devctl.hosts_write import HostsReadError, HostsWriteError, apply, backup_path, read_hosts
+from devctl.hosts import safe_write
+from devctl.hosts.block import plan_add, plan_remove
+from devctl.hosts.safe_write import HostsReadError, HostsWriteError, apply, backup_path, read_hosts
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ORIGINAL = b"127.0.0.1\tlocalhost\r\nfe80::1%lo0\tlocalhost\r\n# caf\xe9 (latin-1)\r\nnot an entry"
 IS_ROOT = os.geteuid() == 0
 # Root without the capabilities that bypass file permissions: an honest "this user cannot read/write it".
@@ -115,7 +115,7 @@ def test_a_failed_backup_writes_nothing(hosts: Path, monkeypatch: pytest.MonkeyP
     def full_disk(path: Path, data: bytes, mode: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(hosts_write, "_write_file", full_disk)
+    monkeypatch.setattr(safe_write, "_write_file", full_disk)
     with pytest.raises(HostsWriteError, match=r"cannot write the backup .* was not changed"):
         apply(hosts, adder())
     assert hosts.read_bytes() == ORIGINAL
@@ -129,7 +129,7 @@ def _rename_busy(monkeypatch: pytest.MonkeyPatch, code: int = errno.EBUSY) -> No
     def busy(src: str, dst: object) -> None:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(hosts_write.os, "replace", busy)
+    monkeypatch.setattr(safe_write.os, "replace", busy)
 
 
 @pytest.mark.parametrize("code", [errno.EBUSY, errno.EXDEV])
@@ -161,7 +161,7 @@ def test_a_failing_in_place_write_leaves_a_verified_copy_of_the_previous_bytes(
             raise OSError(errno.EIO, "Input/output error")
         return real_open(file, mode, *a, **kw)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(hosts_write, "open", failing_open, raising=False)
+    monkeypatch.setattr(safe_write, "open", failing_open, raising=False)
     with pytest.raises(HostsWriteError) as err:
         apply(hosts, adder())
     keep = hosts.with_name("hosts.devctl-inplace")
@@ -181,7 +181,7 @@ def test_an_interrupt_between_temp_file_and_rename_leaves_the_original_intact(
 
     apply(hosts, adder())
     apply(hosts, remover)
-    monkeypatch.setattr(hosts_write.os, "replace", interrupted)
+    monkeypatch.setattr(safe_write.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         apply(hosts, adder())
     assert hosts.read_bytes() == ORIGINAL
@@ -197,10 +197,10 @@ def test_a_process_killed_before_rename_leaves_the_original_and_the_next_run_swe
         f"""
         import os, signal
         from pathlib import Path
-        from devctl import hosts_write
-        from devctl.hosts_block import plan_add
-        hosts_write.os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)
-        hosts_write.apply(Path({str(hosts)!r}), lambda d: plan_add(d, "tour.xyz", "127.0.0.1", "tour"))
+        from devctl.hosts import safe_write
+        from devctl.hosts.block import plan_add
+        safe_write.os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)
+        safe_write.apply(Path({str(hosts)!r}), lambda d: plan_add(d, "tour.xyz", "127.0.0.1", "tour"))
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, timeout=60)
@@ -257,8 +257,8 @@ class _Reader:
 def test_a_read_that_fails_or_comes_back_short_writes_nothing(
     hosts: Path, monkeypatch: pytest.MonkeyPatch, fail: bool, message: str
 ) -> None:
-    real_open = hosts_write._open
-    monkeypatch.setattr(hosts_write, "_open", lambda p: _Reader(real_open(p), fail))
+    real_open = safe_write._open
+    monkeypatch.setattr(safe_write, "_open", lambda p: _Reader(real_open(p), fail))
     with pytest.raises(HostsReadError, match=message):
         apply(hosts, adder())
     assert hosts.read_bytes() == ORIGINAL
@@ -270,8 +270,8 @@ def test_a_file_the_user_cannot_read_is_never_written(hosts: Path) -> None:
     hosts.chmod(0o600)
     os.chown(hosts, 1234, 1234)  # someone else's file: readable only through root's DAC override
     script = (
-        "from pathlib import Path; from devctl import hosts_write; from devctl.hosts_block import plan_add\n"
-        f"hosts_write.apply(Path({str(hosts)!r}), lambda d: plan_add(d, 'tour.xyz', '127.0.0.1', 'tour'))"
+        "from pathlib import Path; from devctl.hosts import safe_write; from devctl.hosts.block import plan_add\n"
+        f"safe_write.apply(Path({str(hosts)!r}), lambda d: plan_add(d, 'tour.xyz', '127.0.0.1', 'tour'))"
     )
     proc = subprocess.run([*WITHOUT_DAC, sys.executable, "-c", script], cwd=REPO, capture_output=True, timeout=60)
     assert proc.returncode == 1
@@ -301,10 +301,10 @@ _RACER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from devctl import hosts_block, hosts_write
+    from devctl.hosts import block, safe_write
 
     hosts, name, cluster, host, go = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], Path(sys.argv[5])
-    real = hosts_block.plan_add
+    real = block.plan_add
 
     def slow(*a, **kw):  # widen the window between reading the file and writing it
         plan = real(*a, **kw)
@@ -314,7 +314,7 @@ _RACER = textwrap.dedent(
     (go.parent / f"ready-{name}").touch()
     while not go.exists():
         time.sleep(0.005)
-    applied = hosts_write.apply(hosts, lambda d: slow(d, host, "127.0.0.1", cluster))
+    applied = safe_write.apply(hosts, lambda d: slow(d, host, "127.0.0.1", cluster))
     print(applied.plan.action)
     """
 )

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.conftest import run_cli
-from tests.test_routing import (
+from tests.routing.test_rules import (
     REFERENCE_ORDER,
     TOUR_RULES,
     ingress,
@@ -159,7 +159,7 @@ def test_a_path_nginx_rejects_exits_2(manifests: Path) -> None:
 
 
 def test_default_manifests_come_from_the_repo_config(repo_cwd: Path) -> None:
-    from devctl.routing import load_ingresses
+    from devctl.routing.rules import load_ingresses
 
     k8s = repo_cwd / "k8s"
     if not k8s.is_dir() or not any(i.name == "tour-ingress" for i in load_ingresses(k8s)):

@@ -15,7 +15,7 @@ import typer
 from devctl.cli import hosts as cli_hosts
 from tests.conftest import run_cli
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ORIGINAL = b"127.0.0.1\tlocalhost\r\n::1\tlocalhost\r\n# no final newline"
 WITHOUT_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
 needs_root_setpriv = pytest.mark.skipif(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devctl.errors import UsageError
-from devctl.routing import (
+from devctl.routing.rules import (
     EXACT,
     HostRoutes,
     Location,

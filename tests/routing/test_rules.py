@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devctl.errors import UsageError
-from devctl.routing import HostRoutes, build_routes, load_ingresses, match, normalize
-from devctl.routing_lint import lint, sample_path
+from devctl.routing.lint import lint, sample_path
+from devctl.routing.rules import HostRoutes, build_routes, load_ingresses, match, normalize
 from tests.conftest import SECTION7_REQUESTS
 
-REPO_K8S = Path(__file__).resolve().parent.parent / "k8s"
+REPO_K8S = Path(__file__).resolve().parents[2] / "k8s"
 USE_REGEX = {"nginx.ingress.kubernetes.io/use-regex": "true"}
 
 # The tour Ingress as the tour project declares it (declaration order, not evaluation order).
@@ -619,7 +619,7 @@ def test_lint_finds_the_fall_through_in_prefix_mode_too(tmp_path: Path) -> None:
 
 
 def test_lint_manifests_reads_the_directory(tmp_path: Path) -> None:
-    from devctl.routing_lint import lint_manifests
+    from devctl.routing.lint import lint_manifests
 
     write(tmp_path, tour_ingress())
     assert [w.kind for w in lint_manifests(tmp_path)] == ["api-fallthrough"]
@@ -716,7 +716,7 @@ def test_match_agrees_with_an_independent_walk_of_the_sorted_list(
 @settings(max_examples=60, deadline=None)
 @given(paths=st.lists(st.from_regex(r"/[a-c/.*?()]{0,8}", fullmatch=True), min_size=1, max_size=8, unique=True))
 def test_regex_locations_are_ordered_longest_first_then_reverse_bytes(paths: list[str]) -> None:
-    from devctl.routing import Backend, Ingress, IngressPath, IngressRule
+    from devctl.routing.rules import Backend, Ingress, IngressPath, IngressRule
 
     usable = [p for p in paths if p != "/" and _compiles(p)]
     ing = Ingress("default", "i", annotations=tuple(USE_REGEX.items()),

@@ -13,8 +13,8 @@ from devctl.context import Context
 from devctl.ingress.nginx import NginxController
 from devctl.ingress.steps import ingress_steps
 from devctl.report import SilentReporter
-from devctl.steps import FuncStep, describe_steps, run_steps
 from devctl.tools.kind import Kind
+from devctl.workflows.steps import FuncStep, describe_steps, run_steps
 from tests.conftest import REPO, FakeWorld
 
 MANIFEST = REPO / "tests" / "data" / "ingress-nginx-kind-v1.15.1.yaml"

@@ -15,7 +15,7 @@ from devctl.cluster.steps import cluster_steps
 from devctl.context import Context
 from devctl.devloop.api import free_port
 from devctl.report import SilentReporter
-from devctl.steps import run_steps
+from devctl.workflows.steps import run_steps
 from tests.conftest import FAKES, FakeWorld, run_cli
 
 _SNAPSHOT: dict[str, Any] = {}

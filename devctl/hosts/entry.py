@@ -1,9 +1,9 @@
 """The hosts-file entry for the cluster's host: add, remove, judge. The only code that changes the file
-(``devctl status`` reads it with the same ``hosts_write.read_hosts`` and ``hosts_block.judge``).
+(``devctl status`` reads it with the same ``safe_write.read_hosts`` and ``block.judge``).
 
 Built the pipx ``ensure_path`` way (style.md Take 9): read the bytes, a pure plan in
-``devctl.hosts_block`` gives the new bytes, "unchanged" means no write, ``--dry-run`` shows a diff,
-and only then ``devctl.hosts_write`` writes (lock, backup, atomic replace or in-place fallback).
+``devctl.hosts.block`` gives the new bytes, "unchanged" means no write, ``--dry-run`` shows a diff,
+and only then ``devctl.hosts.safe_write`` writes (lock, backup, atomic replace or in-place fallback).
 When the file is not writable, only that write step runs elevated: devctl re-runs its hidden
 ``hosts _write`` command through ``sudo`` (the prompt stays visible), which re-reads and re-plans
 under the lock. Nothing here prints; callers render the returned records.
@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from devctl import hosts_block, hosts_write
 from devctl.config import Config, default_hosts_file
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
-from devctl.hosts_block import Action, Entry, Plan
+from devctl.hosts import block, safe_write
+from devctl.hosts.block import Action, Entry, Plan
 from devctl.runner import Runner
 
 WINDOWS_HOSTS = r"C:\Windows\System32\drivers\etc\hosts"
@@ -166,16 +166,16 @@ def planner(action: str, host: str, ip: str, cluster: str, target: Target) -> Ca
     hint = str(target.path)
     newline = b"\r\n" if target.windows else b"\n"  # the Windows file uses CRLF (hosts-file.md §1)
     if action == "add":
-        return lambda data: hosts_block.plan_add(data, host, ip, cluster, default_newline=newline, path_hint=hint)
+        return lambda data: block.plan_add(data, host, ip, cluster, default_newline=newline, path_hint=hint)
     if action == "remove":
-        return lambda data: hosts_block.plan_remove(data, host, cluster, path_hint=hint)
+        return lambda data: block.plan_remove(data, host, cluster, path_hint=hint)
     raise ValueError(f"unknown hosts action {action!r}")
 
 
-def write_step(cfg: Config, action: str, path: Path) -> hosts_write.Applied:
+def write_step(cfg: Config, action: str, path: Path) -> safe_write.Applied:
     """The elevated child's whole job: lock, re-read, re-plan, write (devctl hosts _write)."""
     windows = _same_path(path, WSL_WINDOWS_HOSTS)
-    return hosts_write.apply(path, planner(action, cfg.host, cfg.host_ip, cfg.cluster, Target(path, windows, False)))
+    return safe_write.apply(path, planner(action, cfg.host, cfg.host_ip, cfg.cluster, Target(path, windows, False)))
 
 
 # --- add / remove -----------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def write_step(cfg: Config, action: str, path: Path) -> hosts_write.Applied:
 
 def _diff(path: Path, old: bytes, new: bytes) -> str:
     def lines(data: bytes) -> list[str]:
-        return [hosts_block._show(line.rstrip(b"\r\n")) for line in hosts_block.split_lines(data)]
+        return [block._show(line.rstrip(b"\r\n")) for line in block.split_lines(data)]
 
     return "\n".join(difflib.unified_diff(lines(old), lines(new), str(path), f"{path} (new)", lineterm=""))
 
@@ -196,7 +196,7 @@ def _change(
     notes = wsl_notes(cfg, target)
     if action == "remove" and not os.path.lexists(path):
         return Change(str(path), "none", f"{path} does not exist; nothing to remove", written=False)
-    old = hosts_write.read_hosts(path)
+    old = safe_write.read_hosts(path)
     plan = plan_for(old)
     if action == "remove":
         notes += [
@@ -210,8 +210,8 @@ def _change(
     diff = _diff(path, old, plan.new)
     if cfg.dry_run:
         return replace(base, dry_run=True, diff=diff)
-    if hosts_write.can_write(path):
-        applied = hosts_write.apply(path, plan_for)
+    if safe_write.can_write(path):
+        applied = safe_write.apply(path, plan_for)
         return replace(
             base,
             action=applied.plan.action,
@@ -222,10 +222,10 @@ def _change(
             diff=diff if applied.method else "",
         )
     _elevate(cfg, runner, action, target, no_sudo=no_sudo, notify=notify)
-    after = plan_for(hosts_write.read_hosts(path))
+    after = plan_for(safe_write.read_hosts(path))
     if after.changed:
         raise DevctlError(f"the elevated write finished but {path} still needs: {after.reason}")
-    bak = hosts_write.backup_path(path)
+    bak = safe_write.backup_path(path)
     backup = str(bak) if os.path.lexists(bak) else None
     return replace(base, written=True, elevated=True, diff=diff, backup=backup)
 
@@ -233,12 +233,12 @@ def _change(
 def _elevate(cfg: Config, runner: Runner, action: str, target: Target, *, no_sudo: bool, notify: Notify | None) -> None:
     path = target.path
     if target.windows:
-        block = hosts_block.render_block(cfg.host, cfg.host_ip, cfg.cluster, b"\n").decode().rstrip("\n")
+        lines = block.render_block(cfg.host, cfg.host_ip, cfg.cluster, b"\n").decode().rstrip("\n")
         what = "add these lines to it" if action == "add" else "delete devctl's block from it"
         raise DevctlError(
             f"cannot write {path}: Windows lets only an elevated process change its hosts file",
             hint=f"run devctl from a WSL shell started as Administrator, or open {WINDOWS_HOSTS} "
-            f"in an editor run as Administrator and {what}:\n{block}",
+            f"in an editor run as Administrator and {what}:\n{lines}",
         )
     argv = elevated_argv(action, cfg, path)
     if no_sudo:
@@ -320,8 +320,8 @@ def _cache_hint() -> str:
 def status(cfg: Config, *, windows: bool = False, resolver: Resolve = resolve) -> HostsStatus:
     """How the file maps cfg.host (and, for the system's file, what the resolver really answers)."""
     target = target_for(cfg, windows=windows)
-    data = hosts_write.read_hosts(target.path)
-    state, detail, doc = hosts_block.judge(data, cfg.host, cfg.host_ip, cfg.cluster, path_hint=str(target.path))
+    data = safe_write.read_hosts(target.path)
+    state, detail, doc = block.judge(data, cfg.host, cfg.host_ip, cfg.cluster, path_hint=str(target.path))
     warnings = wsl_notes(cfg, target)
     addrs: tuple[str, ...] | None = None
     err_text: str | None = None
@@ -332,7 +332,7 @@ def status(cfg: Config, *, windows: bool = False, resolver: Resolve = resolve) -
             err_text = str(err)
         if err_text is not None:
             warnings.append(f"the system resolver finds no address for {cfg.host} ({err_text})")
-        elif addrs is not None and not (addrs and all(hosts_block.same_address(a, cfg.host_ip) for a in addrs)):
+        elif addrs is not None and not (addrs and all(block.same_address(a, cfg.host_ip) for a in addrs)):
             warnings.append(
                 f"the system resolver returns {', '.join(addrs) or 'nothing'} for {cfg.host}, "
                 f"not only {cfg.host_ip}: a stale entry, another resolver (systemd-resolved, a VPN) "

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from devctl.errors import DevctlError
-from devctl.hosts_block import Plan
+from devctl.hosts.block import Plan
 
 BACKUP_SUFFIX = ".devctl-backup"  # the file as it was before devctl's first change; never overwritten
 INPLACE_SUFFIX = ".devctl-inplace"  # the bytes before an in-place write; removed once the write is verified

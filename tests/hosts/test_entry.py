@@ -1,4 +1,4 @@
-"""devctl.hostsfile: ensure/remove/status for workflows, dry-run, elevation through sudo, WSL, resolver."""
+"""devctl.hosts.entry: ensure/remove/status for workflows, dry-run, elevation through sudo, WSL, resolver."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from devctl import hosts_write, hostsfile
 from devctl.config import Config
 from devctl.errors import DevctlError, UsageError
-from devctl.hosts_block import HostsConflict, plan_add
-from devctl.hostsfile import NeedsElevation, Target, elevated_argv, ensure_entry, remove_entry, status
+from devctl.hosts import entry, safe_write
+from devctl.hosts.block import HostsConflict, plan_add
+from devctl.hosts.entry import NeedsElevation, Target, elevated_argv, ensure_entry, remove_entry, status
 from devctl.runner import Runner
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ORIGINAL = b"127.0.0.1\tlocalhost\n::1\tlocalhost\n# mine\n"
 
 
@@ -39,8 +39,8 @@ def not_wsl(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests must not depend on the machine they run on: no WSL unless a test says so."""
     version = tmp_path / "proc-version"
     version.write_text("Linux version 6.8.0-generic (buildd@lcy02) #1 SMP\n")
-    monkeypatch.setattr(hostsfile, "PROC_VERSION", version)
-    monkeypatch.setattr(hostsfile, "WSL_CONF", tmp_path / "no-wsl.conf")
+    monkeypatch.setattr(entry, "PROC_VERSION", version)
+    monkeypatch.setattr(entry, "WSL_CONF", tmp_path / "no-wsl.conf")
 
 
 def fake_sudo(tmp_path: Path, exit_code: int = 0) -> tuple[Runner, Path]:
@@ -99,7 +99,7 @@ def test_a_conflict_raises_and_changes_nothing(cfg: Config, hosts: Path) -> None
     with pytest.raises(HostsConflict, match=r"line 4 maps tour\.xyz to 10\.0\.0\.5"):
         ensure_entry(cfg, Runner())
     assert hosts.read_bytes() == ORIGINAL + b"10.0.0.5 tour.xyz\n"
-    assert not hosts_write.backup_path(hosts).exists()
+    assert not safe_write.backup_path(hosts).exists()
 
 
 def test_dry_run_returns_the_diff_and_writes_nothing(cfg: Config, hosts: Path) -> None:
@@ -108,7 +108,7 @@ def test_dry_run_returns_the_diff_and_writes_nothing(cfg: Config, hosts: Path) -
     assert change.diff.splitlines()[:2] == [f"--- {hosts}", f"+++ {hosts} (new)"]
     assert "+# BEGIN devctl cluster=tour (managed by `devctl hosts`; do not edit)" in change.diff
     assert hosts.read_bytes() == ORIGINAL
-    assert not hosts_write.backup_path(hosts).exists()
+    assert not safe_write.backup_path(hosts).exists()
 
 
 # --- elevation ---------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_the_elevated_command_runs_only_devctls_hidden_write_step(cfg: Config, h
 def test_no_sudo_raises_with_the_exact_command_and_writes_nothing(
     cfg: Config, hosts: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hosts_write, "can_write", lambda p: False)
+    monkeypatch.setattr(safe_write, "can_write", lambda p: False)
     with pytest.raises(NeedsElevation) as err:
         ensure_entry(cfg, Runner(), no_sudo=True)
     assert err.value.argv == elevated_argv("add", cfg, hosts)
@@ -138,7 +138,7 @@ def test_no_sudo_raises_with_the_exact_command_and_writes_nothing(
 def test_an_unwritable_file_is_written_by_devctls_write_step_under_sudo(
     cfg: Config, hosts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hosts_write, "can_write", lambda p: False)
+    monkeypatch.setattr(safe_write, "can_write", lambda p: False)
     runner, log = fake_sudo(tmp_path)
     said: list[str] = []
     change = ensure_entry(cfg, runner, notify=said.append)
@@ -154,7 +154,7 @@ def test_no_sudo_prompt_when_nothing_needs_writing(
     cfg: Config, hosts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hosts.write_bytes(ORIGINAL + b"127.0.0.1 tour.xyz\n")
-    monkeypatch.setattr(hosts_write, "can_write", lambda p: False)
+    monkeypatch.setattr(safe_write, "can_write", lambda p: False)
     runner, log = fake_sudo(tmp_path)
     assert not ensure_entry(cfg, runner).changed
     assert not log.exists()
@@ -163,7 +163,7 @@ def test_no_sudo_prompt_when_nothing_needs_writing(
 def test_a_failed_sudo_is_an_error_that_repeats_the_command(
     cfg: Config, hosts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hosts_write, "can_write", lambda p: False)
+    monkeypatch.setattr(safe_write, "can_write", lambda p: False)
     runner, _ = fake_sudo(tmp_path, exit_code=1)
     with pytest.raises(DevctlError, match=r"elevated write .* failed \(exit code 1\)") as err:
         ensure_entry(cfg, runner)
@@ -174,7 +174,7 @@ def test_a_failed_sudo_is_an_error_that_repeats_the_command(
 def test_a_missing_sudo_says_what_to_run_as_administrator(
     cfg: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hosts_write, "can_write", lambda p: False)
+    monkeypatch.setattr(safe_write, "can_write", lambda p: False)
     (tmp_path / "empty").mkdir()
     with pytest.raises(DevctlError, match="sudo is not installed") as err:
         ensure_entry(cfg, Runner(env={"PATH": str(tmp_path / "empty")}))
@@ -187,10 +187,10 @@ def test_a_missing_sudo_says_what_to_run_as_administrator(
 def _wsl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wsl_conf: str | None = None) -> None:
     version = tmp_path / "proc-version"
     version.write_text("Linux version 5.15.153.1-microsoft-standard-WSL2 (root@941d701f84f1) #1 SMP\n")
-    monkeypatch.setattr(hostsfile, "PROC_VERSION", version)
+    monkeypatch.setattr(entry, "PROC_VERSION", version)
     if wsl_conf is not None:
         (tmp_path / "wsl.conf").write_text(wsl_conf)
-        monkeypatch.setattr(hostsfile, "WSL_CONF", tmp_path / "wsl.conf")
+        monkeypatch.setattr(entry, "WSL_CONF", tmp_path / "wsl.conf")
 
 
 @pytest.mark.parametrize(
@@ -200,8 +200,8 @@ def _wsl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wsl_conf: str | None =
 )  # fmt: skip
 def test_wsl_is_detected_from_proc_version(tmp_path: Path, text: str, wsl: bool) -> None:
     (tmp_path / "v").write_text(text)
-    assert hostsfile.is_wsl(tmp_path / "v") is wsl
-    assert hostsfile.is_wsl(tmp_path / "missing") is False
+    assert entry.is_wsl(tmp_path / "v") is wsl
+    assert entry.is_wsl(tmp_path / "missing") is False
 
 
 @pytest.mark.parametrize(
@@ -215,21 +215,21 @@ def test_wsl_regenerates_etc_hosts_unless_wsl_conf_turns_it_off(
     path = tmp_path / "wsl.conf"
     if conf is not None:
         path.write_text(conf)
-    assert hostsfile.wsl_generates_hosts(path) is generates
+    assert entry.wsl_generates_hosts(path) is generates
 
 
 def test_under_wsl_add_explains_the_windows_file_and_regeneration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hosts: Path
 ) -> None:
     _wsl(tmp_path, monkeypatch)
-    notes = hostsfile.wsl_notes(Config(hosts_file=hosts), Target(hosts, windows=False, system=True))
+    notes = entry.wsl_notes(Config(hosts_file=hosts), Target(hosts, windows=False, system=True))
     assert any(r"C:\Windows\System32\drivers\etc\hosts" in n and "--windows" in n for n in notes)
     assert any("generateHosts = false" in n for n in notes)
     _wsl(tmp_path, monkeypatch, "[network]\ngenerateHosts = false\n")
-    notes = hostsfile.wsl_notes(Config(hosts_file=hosts), Target(hosts, windows=False, system=True))
+    notes = entry.wsl_notes(Config(hosts_file=hosts), Target(hosts, windows=False, system=True))
     assert len(notes) == 1 and "generateHosts" not in notes[0]
     assert ensure_entry(Config(hosts_file=hosts), Runner()).notes == tuple(
-        hostsfile.wsl_notes(Config(hosts_file=hosts), Target(hosts, windows=False, system=False))
+        entry.wsl_notes(Config(hosts_file=hosts), Target(hosts, windows=False, system=False))
     )
 
 
@@ -244,7 +244,7 @@ def test_windows_flag_manages_the_windows_file_with_crlf(
     _wsl(tmp_path, monkeypatch)
     win = tmp_path / "mnt-c-hosts"
     win.write_bytes(b"# Copyright (c) 1993-2009 Microsoft Corp.")  # no line break at all: CRLF by default
-    monkeypatch.setattr(hostsfile, "WSL_WINDOWS_HOSTS", win)
+    monkeypatch.setattr(entry, "WSL_WINDOWS_HOSTS", win)
     change = ensure_entry(cfg, Runner(), windows=True)
     assert change.written and change.notes == ()
     assert win.read_bytes().endswith(b"\r\n127.0.0.1\ttour.xyz\r\n# END devctl cluster=tour (devctl added the "
@@ -259,8 +259,8 @@ def test_an_unwritable_windows_file_prints_what_to_add_instead_of_calling_sudo(
     _wsl(tmp_path, monkeypatch)
     win = tmp_path / "mnt-c-hosts"
     win.write_bytes(b"# windows\r\n")
-    monkeypatch.setattr(hostsfile, "WSL_WINDOWS_HOSTS", win)
-    monkeypatch.setattr(hosts_write, "can_write", lambda p: False)
+    monkeypatch.setattr(entry, "WSL_WINDOWS_HOSTS", win)
+    monkeypatch.setattr(safe_write, "can_write", lambda p: False)
     runner, log = fake_sudo(tmp_path)
     with pytest.raises(DevctlError, match="elevated process") as err:
         ensure_entry(cfg, runner, windows=True)
@@ -291,14 +291,14 @@ def test_status_says_which_line_maps_the_host_elsewhere(cfg: Config, hosts: Path
 
 
 def test_status_of_an_unreadable_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(hosts_write.HostsReadError):
+    with pytest.raises(safe_write.HostsReadError):
         status(Config(hosts_file=tmp_path / "missing"))
 
 
 @pytest.fixture
 def system_file(monkeypatch: pytest.MonkeyPatch, hosts: Path) -> Path:
     """Make the temp file count as "the system's hosts file" (what /etc/hosts is for real)."""
-    monkeypatch.setattr(hostsfile, "default_hosts_file", lambda: hosts)
+    monkeypatch.setattr(entry, "default_hosts_file", lambda: hosts)
     return hosts
 
 
@@ -329,12 +329,12 @@ def test_status_warns_when_the_resolver_disagrees_with_the_file(
 
 
 def test_resolve_asks_the_system_resolver() -> None:
-    assert set(hostsfile.resolve("localhost")) & {"127.0.0.1", "::1"}
+    assert set(entry.resolve("localhost")) & {"127.0.0.1", "::1"}
 
 
 def test_resolve_gives_up_after_its_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: time.sleep(1))
     start = time.monotonic()
     with pytest.raises(OSError, match=r"no answer within 0\.2 s"):
-        hostsfile.resolve("tour.xyz", timeout=0.2)
+        entry.resolve("tour.xyz", timeout=0.2)
     assert time.monotonic() - start < 2

@@ -1,4 +1,4 @@
-"""devctl.hosts_block: pure plans from a hosts file's bytes to new bytes; nothing outside the block changes."""
+"""devctl.hosts.block: pure plans from a hosts file's bytes to new bytes; nothing outside the block changes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from devctl import hosts_block
 from devctl.errors import DevctlError
-from devctl.hosts_block import (
+from devctl.hosts.block import (
     DamagedBlock,
     HostsConflict,
     detect_newline,
+    entry_line,
     judge,
+    parse,
     plan_add,
     plan_remove,
     render_block,
@@ -23,7 +24,7 @@ from devctl.hosts_block import (
 )
 
 HOST, IP, CLUSTER = "tour.xyz", "127.0.0.1", "tour"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 MACOS = (
     b"##\n# Host Database\n#\n# localhost is used to configure the loopback interface\n"
@@ -355,16 +356,16 @@ _LINES_NAMING_THE_HOST: list[tuple[bytes, str | None]] = [
 @pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
 def test_a_line_names_the_host_as_the_resolver_would_read_it(line: bytes, address: str | None, ending: bytes) -> None:
     data = b"127.0.0.1 localhost" + ending + line + ending
-    entries = hosts_block.parse(data, HOST, CLUSTER).entries
+    entries = parse(data, HOST, CLUSTER).entries
     assert [(e.lineno, e.address, e.in_block) for e in entries] == ([(2, address, False)] if address else [])
 
 
 @pytest.mark.parametrize(("line", "address"), [(ln, a) for ln, a in _LINES_NAMING_THE_HOST if a])
 def test_a_line_in_the_block_counts_as_devctls(line: bytes, address: str) -> None:
     data = block().replace(f"{IP}\t{HOST}".encode(), line)
-    assert [(e.address, e.in_block) for e in hosts_block.parse(data, HOST, CLUSTER).entries] == [(address, True)]
+    assert [(e.address, e.in_block) for e in parse(data, HOST, CLUSTER).entries] == [(address, True)]
     other = block(cluster="other").replace(f"{IP}\t{HOST}".encode(), line)
-    assert [(e.address, e.in_block) for e in hosts_block.parse(other, HOST, CLUSTER).entries] == [(address, False)]
+    assert [(e.address, e.in_block) for e in parse(other, HOST, CLUSTER).entries] == [(address, False)]
 
 
 @pytest.mark.parametrize("name", ["ｔｏｕｒ.xyz", "tour\u00ad.xyz", "tour\u3002xyz"])  # fullwidth, soft hyphen, 。
@@ -393,16 +394,16 @@ def test_the_line_devctl_writes_reads_back_as_the_host_at_that_address(host: str
     except ValueError:
         return  # config refuses it before it gets here
     try:
-        line = hosts_block.entry_line(host, ip)
+        line = entry_line(host, ip)
     except DevctlError:
         return  # python-hosts refuses the pair: devctl writes nothing (tested below)
     assert line.split("\t")[0] == ip
     data = render_block(host, ip, CLUSTER, b"\n")
-    entries = hosts_block.parse(data, host, CLUSTER).entries
+    entries = parse(data, host, CLUSTER).entries
     assert [(e.address, e.in_block) for e in entries] == [(ip, True)]
 
 
 @pytest.mark.parametrize(("host", "ip"), [("tour.xyz", "999.1.1.1"), ("", "127.0.0.1"), ("-x.test", "127.0.0.1")])
 def test_an_entry_python_hosts_refuses_is_never_written(host: str, ip: str) -> None:
     with pytest.raises(DevctlError, match="cannot write a hosts entry"):
-        hosts_block.entry_line(host, ip)
+        entry_line(host, ip)
