@@ -1,7 +1,8 @@
 """Progress reporting for workflows (kind's ``cli.Status``): steps never print, they report.
 
 Three reporters: a rich spinner with ✓/✗ and durations on a terminal, plain lines when stderr is
-not a terminal (CI, pipes: no control codes), and a silent one that records events for tests.
+not a terminal (CI, pipes: no control codes), and a silent one that records events for tests. rich is
+imported only to draw on a terminal: the plain path needs none of it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from rich.console import Console, RenderableType
-from rich.live import Live
-from rich.spinner import Spinner
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 
 class Reporter(Protocol):
@@ -116,6 +115,8 @@ class RichReporter:
     """Spinners for running steps (several at once when steps run in parallel), ✓/✗ lines when done."""
 
     def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
         self.console = console
         self._running: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -123,6 +124,9 @@ class RichReporter:
         self._live.start()
 
     def _render(self) -> RenderableType:
+        from rich.spinner import Spinner
+        from rich.table import Table
+
         grid = Table.grid()
         with self._lock:
             items = list(self._running.items())
@@ -173,8 +177,32 @@ class RichReporter:
         self._live.stop()
 
 
+def _plain_by_environment() -> bool:
+    return bool(os.environ.get("NO_COLOR") or os.environ.get("CI"))
+
+
 def reporter_for(console: Console) -> Reporter:
     """Spinners on an interactive terminal; plain lines otherwise (pipes, and CI or NO_COLOR anywhere)."""
-    if console.is_terminal and not (os.environ.get("NO_COLOR") or os.environ.get("CI")):
+    if console.is_terminal and not _plain_by_environment():
         return RichReporter(console)
     return PlainReporter(console.file)
+
+
+def stderr_reporter(make_console: Callable[[], Console]) -> Reporter:
+    """``reporter_for`` the stderr console ``make_console`` makes, made only if spinners are possible:
+    NO_COLOR and CI ask for plain lines on any stream, and rich takes a stream that is no tty for no
+    terminal unless FORCE_COLOR or TTY_COMPATIBLE say otherwise."""
+    stream = sys.stderr
+    if stream is not None:
+        if _plain_by_environment():
+            return PlainReporter(stream)
+        if not ({"FORCE_COLOR", "TTY_COMPATIBLE"} & os.environ.keys()) and not _isatty(stream):
+            return PlainReporter(stream)
+    return reporter_for(make_console())
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no such method, or closed
+        return False

@@ -27,8 +27,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
-import sh
-
 from devctl import pipes
 from devctl.errors import CommandError, CommandTimeout, ToolNotFound, command_line
 from devctl.tools.install import install_hint
@@ -158,10 +156,9 @@ class Runner:
         self._trace(argv)
         with self.pause():
             try:
-                sh.Command(exe)(*argv[1:], _fg=True, _env=self._env(None))
-            except sh.ErrorReturnCode as err:
-                return int(err.exit_code)
-        return 0
+                return subprocess.run([exe, *argv[1:]], env=self._env(None), check=False).returncode
+            except OSError as err:
+                raise _not_runnable(argv, exe, err) from err
 
     # -- in the background -----------------------------------------------------------------------
 

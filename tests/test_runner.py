@@ -96,3 +96,30 @@ def test_start_runs_in_its_own_process_group_and_streams_lines() -> None:
     assert bg.wait(timeout=10) == 0
     time.sleep(0.1)
     assert any("got SIGINT" in ln for ln in got)
+
+
+def test_interactive_runs_in_the_foreground_and_returns_the_exit_code(capfd: pytest.CaptureFixture[str]) -> None:
+    code = "import sys; print('to the terminal'); sys.exit(3)"
+    assert Runner().interactive([sys.executable, "-c", code]) == 3
+    assert capfd.readouterr().out == "to the terminal\n"  # not captured by devctl: the user sees it
+
+
+def test_interactive_under_dry_run_only_prints(tmp_path: Path) -> None:
+    lines: list[str] = []
+    marker = tmp_path / "made"
+    runner = Runner(dry_run=True, echo=lines.append)
+    assert runner.interactive([sys.executable, "-c", f"open({str(marker)!r}, 'w')"]) == 0
+    assert not marker.exists() and lines[0].startswith("would run: ")
+
+
+def test_start_and_start_chunks_hand_back_the_same_supervisor() -> None:
+    got: list[bytes] = []
+    bg = Runner().start_chunks([sys.executable, "-c", "print('x' * 10)"], on_chunk=got.append, on_stderr=print)
+    assert bg.wait(10) == 0
+    bg.drain()
+    assert b"".join(got) == b"x" * 10 + b"\n"
+    lines: list[str] = []
+    other = Runner().start([sys.executable, "-c", "print('y')"], on_stdout=lines.append, on_stderr=print)
+    assert other.wait(10) == 0
+    other.drain()
+    assert lines == ["y\n"] and type(bg) is type(other)

@@ -7,16 +7,18 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from devctl import config
 from devctl.config import Config
 from devctl.context import Context
 from devctl.errors import DevctlError, chain, find_command_error
-from devctl.report import Reporter, reporter_for
+from devctl.report import Reporter, stderr_reporter
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def load_config(ctx: typer.Context, **flags: Any) -> Config:
 def make_context(ctx: typer.Context, *, reporter: Reporter | None = None, **flags: Any) -> Context:
     """Config plus the runner, tool adapters and reporter a workflow needs."""
     cfg = load_config(ctx, **flags)
-    return Context.create(cfg, reporter=reporter or reporter_for(err_console()))
+    return Context.create(cfg, reporter=reporter or stderr_reporter(err_console))
 
 
 def _no_color() -> bool:
@@ -56,17 +58,21 @@ def _no_color() -> bool:
 
 def console() -> Console:
     """stdout: data (tables, JSON)."""
+    from rich.console import Console
+
     return Console(no_color=_no_color(), soft_wrap=not sys.stdout.isatty())
 
 
 def err_console() -> Console:
     """stderr: progress and messages."""
+    from rich.console import Console
+
     return Console(stderr=True, no_color=_no_color(), soft_wrap=not sys.stderr.isatty())
 
 
 def print_line(text: str) -> None:
     """A line of plain text on stdout: through rich on a terminal, which wraps it to the width; elsewhere
-    as it is."""
+    as it is, which is what rich would write too."""
     if sys.stdout.isatty():
         console().print(text, markup=False, emoji=False, highlight=False)
     else:

@@ -1,12 +1,4 @@
-"""``run_dev``: the Skaffold dev loop, supervised and shown; ``dev_argv``: exactly how Skaffold is called.
-
-skaffold.md §2 recommends ``skaffold dev -f <cfg> --kube-context kind-<name> --rpc-http-port <free port>
---interactive=false --update-check=false -c <private config>``: the context pins every cluster call
-(#812), the private global config keeps the user's ``local-cluster``/``default-repo``/
-``kind-disable-load`` out, the SKAFFOLD_* environment is scrubbed by the adapter (every flag has one),
-``--interactive=false`` and ``--update-check=false`` keep prompts and the network away. Port forwarding
-is off: the stack is reached through the ingress at ``cfg.url``.
-"""
+"""``run_dev``: the Skaffold dev loop (called as ``devctl.devloop.argv`` says), supervised and shown."""
 
 from __future__ import annotations
 
@@ -20,12 +12,13 @@ from devctl.context import Context
 from devctl.devloop import console as console_parser
 from devctl.devloop import events, pidfile
 from devctl.devloop.api import EventStream, free_port
+from devctl.devloop.argv import dev_args
 from devctl.devloop.model import CONSOLE, EVENTS, DevModel, PodCounts
 from devctl.devloop.supervisor import Outcome, Supervisor
 from devctl.devloop.updates import AppLog
-from devctl.devloop.view import Frame, LiveView, View, make_view
+from devctl.devloop.view import Frame, PlainView, View, make_view
 from devctl.errors import DevctlError, command_line
-from devctl.runner import Background, Runner
+from devctl.runner import Background
 from devctl.stack import SERVICES, image_name
 from devctl.status import pod_counts
 from devctl.tools.skaffold import Skaffold, write_global_config
@@ -37,32 +30,6 @@ if TYPE_CHECKING:
 API_PORT_TAKEN = "initializing api server"
 PORT_ATTEMPTS = 3
 POD_POLL_SECONDS = 5.0
-
-
-def dev_args(cfg: Config, rpc_port: int, *, keep: bool, profile: str | None) -> list[str]:
-    """Everything after ``skaffold dev --kube-context ... -c ...`` (which the adapter adds)."""
-    args = [
-        "-f",
-        str(cfg.path(cfg.skaffold_file)),
-        "--interactive=false",
-        "--update-check=false",
-        "--rpc-http-port",
-        str(rpc_port),
-        "--port-forward=off",
-    ]
-    if keep:
-        args.append("--cleanup=false")  # §2: --cleanup (default true) deletes what was deployed on exit
-    if profile:
-        args += ["-p", profile]
-    return args
-
-
-def dev_argv(
-    cfg: Config, rpc_port: int, global_config_path: str | Path, keep: bool, profile: str | None = None
-) -> list[str]:
-    """The exact command line of ``skaffold dev`` (pure: nothing runs)."""
-    adapter = Skaffold(Runner(), cfg.context, global_config=str(global_config_path))
-    return adapter.argv("dev", *dev_args(cfg, rpc_port, keep=keep, profile=profile))
 
 
 def require_cluster(ctx: Context) -> None:
@@ -182,7 +149,7 @@ def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, con
                 view = make_view(model, Frame(cfg.url, keep, services), console)
                 args = dev_args(cfg, free_port(), keep=keep, profile=profile)
                 session = _Session(ctx, model, view, skaffold, args)
-                outcome = _run_session(session, view, model, cfg, live=isinstance(view, LiveView))
+                outcome = _run_session(session, view, model, cfg, live=not isinstance(view, PlainView))
                 if not session.port_was_taken(outcome) or attempt == PORT_ATTEMPTS:
                     view.finish(outcome)
                     return outcome.exit_code

@@ -18,7 +18,7 @@ from devctl import secrets
 from devctl.cluster.steps import cluster_steps, current
 from devctl.config import Config
 from devctl.context import Context
-from devctl.devloop.run import dev_argv
+from devctl.devloop.argv import dev_argv
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
 from devctl.hosts import entry
 from devctl.ingress.steps import ingress_steps

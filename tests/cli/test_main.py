@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from devctl.report import PlainReporter, reporter_for
+from devctl.report import PlainReporter, reporter_for, stderr_reporter
 from tests.conftest import REPO, FakeWorld, run_cli
 
 COMMANDS = ["up", "down", "dev", "status", "logs", "hosts", "routes", "verify", "doctor"]
@@ -41,20 +43,42 @@ def test_python_dash_m_devctl_works() -> None:
     assert res.returncode == 0 and res.stdout.startswith("devctl ")
 
 
+_PLAIN_UP = (
+    "import sys\n"
+    "from devctl.report import PlainReporter, stderr_reporter\n"
+    "from devctl.cli._common import print_line\n"
+    "reporter = stderr_reporter(lambda: 1 / 0)  # plain lines need no console\n"
+    "assert isinstance(reporter, PlainReporter) and reporter.stream is sys.stderr\n"
+    "reporter.step_done('Hosts entry', 0.1)\n"
+    "print_line('Ready: http://tour.xyz:8080  (run `devctl dev` for the dev loop)')\n"
+)
+
+
 @pytest.mark.parametrize("env", [{}, {"NO_COLOR": "1"}, {"CI": "true"}])
-def test_progress_is_plain_lines_when_not_on_a_terminal(env: dict[str, str]) -> None:
-    code = (
-        "from devctl.cli._common import err_console, print_line\n"
-        "from devctl.report import reporter_for\n"
-        "reporter = reporter_for(err_console())\n"
-        "reporter.step_done('Hosts entry', 0.1)\n"
-        "print_line('Ready: http://tour.xyz:8080  (run `devctl dev` for the dev loop)')\n"
-    )
+def test_progress_and_the_ready_line_are_plain_when_not_on_a_terminal(env: dict[str, str]) -> None:
     clean = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI", "FORCE_COLOR", "TTY_COMPATIBLE")}
-    res = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, cwd=REPO)
+    res = subprocess.run(
+        [sys.executable, "-c", _PLAIN_UP], env={**clean, **env}, capture_output=True, text=True, cwd=REPO
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout == "Ready: http://tour.xyz:8080  (run `devctl dev` for the dev loop)\n"
     assert res.stderr == " ✓ Hosts entry (0.1s)\n"
+
+
+@pytest.mark.parametrize("var", ["FORCE_COLOR", "TTY_COMPATIBLE"])
+def test_a_stream_that_rich_may_take_for_a_terminal_asks_the_console(var: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_COLOR", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(var, "1")
+    out = io.StringIO()
+    made: list[object] = []
+
+    def make_console() -> Any:
+        made.append(True)
+        return SimpleNamespace(is_terminal=False, file=out)  # what rich decided: no terminal after all
+
+    reporter = stderr_reporter(make_console)
+    assert made and isinstance(reporter, PlainReporter) and reporter.stream is out
 
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"CI": "true"}])

@@ -11,7 +11,8 @@ import yaml
 from devctl import config
 from devctl.context import Context
 from devctl.devloop.api import free_port
-from devctl.devloop.run import dev_argv, run_dev
+from devctl.devloop.argv import dev_argv
+from devctl.devloop.run import run_dev
 from devctl.report import SilentReporter
 from devctl.tools.skaffold import write_global_config
 from tests.conftest import FakeWorld
