@@ -18,16 +18,17 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from devctl import stack
+from devctl import manifests, stack
+from tests import stack_facts
 from tests.conftest import SECTION7_REQUESTS, load_standin
 
 REPO = Path(__file__).resolve().parents[1]
 K8S = REPO / "k8s"
 KUBERNETES_VERSION = "1.35"
 
-OBJECTS = stack.load_manifests(K8S)
-DEFAULT_IMAGES = stack.artifact_images(REPO / "skaffold.yaml")
-SOURCE_IMAGES = stack.artifact_images(REPO / "skaffold.yaml", stack.SOURCES_PROFILE)
+OBJECTS = [m.obj for m in manifests.load(K8S)]
+DEFAULT_IMAGES = stack_facts.artifact_images(REPO / "skaffold.yaml")
+SOURCE_IMAGES = stack_facts.artifact_images(REPO / "skaffold.yaml", stack.SOURCES_PROFILE)
 BUILT_IMAGES = set(DEFAULT_IMAGES) | set(SOURCE_IMAGES)
 
 
@@ -92,7 +93,7 @@ def test_no_secret_objects_are_shipped() -> None:
 # --- services and workloads -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", stack.WEB_SERVICES)
+@pytest.mark.parametrize("name", stack_facts.WEB_SERVICES)
 def test_each_web_service_has_a_deployment_and_a_cluster_ip_service_on_3000(name: str) -> None:
     deployment, service = DEPLOYMENTS[name], SERVICES[name]
     labels = deployment["spec"]["template"]["metadata"]["labels"]
@@ -148,7 +149,7 @@ def test_environment_is_what_the_tour_services_expect(name: str) -> None:
     env = _env(container)
     assert _literal(container, "NODE_ENV") == "development"
     assert _literal(container, "SERVICE_NAME") == name
-    if name in stack.WEB_SERVICES:
+    if name in stack_facts.WEB_SERVICES:
         assert _literal(container, "PORT") == "3000"
     has_data = name in ("auth", "booking", "payment", "review", "tour")
     assert ("MONGO_URI" in env) == has_data
@@ -281,7 +282,7 @@ def test_every_container_has_cpu_and_memory_requests_within_limits() -> None:
         res = c["resources"]
         for what in ("cpu", "memory"):
             assert what in res["requests"] and what in res["limits"], f"{workload}: {what}"
-        assert stack.memory_bytes(res["requests"]["memory"]) <= stack.memory_bytes(res["limits"]["memory"])
+        assert stack_facts.memory_bytes(res["requests"]["memory"]) <= stack_facts.memory_bytes(res["limits"]["memory"])
 
 
 def test_every_container_with_a_port_has_readiness_and_liveness_probes() -> None:
@@ -292,11 +293,11 @@ def test_every_container_with_a_port_has_readiness_and_liveness_probes() -> None
 
 
 def test_the_whole_stack_fits_the_memory_budget() -> None:
-    limits = stack.memory_limits(OBJECTS)
+    limits = stack_facts.memory_limits(OBJECTS)
     assert set(limits) == {f"Deployment/{n}" for n in DEPLOYMENTS}
     # The README states this total; change both together.
     assert sum(limits.values()) == 3648 * 2**20
-    assert sum(limits.values()) <= stack.MEMORY_BUDGET_BYTES
+    assert sum(limits.values()) <= stack_facts.MEMORY_BUDGET_BYTES
 
 
 # --- ingress ---------------------------------------------------------------------------------------
@@ -373,6 +374,6 @@ def _standin_example_routes() -> tuple[tuple[str, str], ...]:
 
 def test_the_client_pages_example_routes_reach_the_service_it_names() -> None:
     routes = _standin_example_routes()
-    assert {service for _, service in routes} == set(stack.WEB_SERVICES)
+    assert {service for _, service in routes} == set(stack_facts.WEB_SERVICES)
     for uri, service in routes:
         assert _route(uri) == service, uri

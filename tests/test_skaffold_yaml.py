@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from devctl import stack
+from tests import stack_facts
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO.parent / "shared" / "schemas"
@@ -123,4 +124,4 @@ def test_only_the_services_profile_tolerates_crash_loops_until_the_deadline() ->
 
 
 def test_artifact_images_agree_with_the_file() -> None:
-    assert stack.artifact_images(REPO / "skaffold.yaml") == [a["image"] for a in CONFIG["build"]["artifacts"]]
+    assert stack_facts.artifact_images(REPO / "skaffold.yaml") == [a["image"] for a in CONFIG["build"]["artifacts"]]

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from devctl import manifests
 from devctl.errors import CommandError, CommandTimeout, DevctlError, UsageError, command_line
 from devctl.ingress.transient import is_denial, is_not_found, is_stale_webhook, is_transient, is_wait_timeout
-from devctl.stack import load_manifests
 
 if TYPE_CHECKING:
     from devctl.config import Config
@@ -238,7 +238,7 @@ class AdmissionProbe:
 def admission_probe(cfg: Config) -> AdmissionProbe:
     """The project's Ingress objects (from ``manifests_dir``), or a probe Ingress when it has none."""
     directory = cfg.path(cfg.manifests_dir)
-    ingresses = [o for o in load_manifests(directory) if o.get("kind") == "Ingress"] if directory.is_dir() else []
+    ingresses = [m.obj for m in manifests.load(directory) if m.kind == "Ingress"] if directory.is_dir() else []
     # JSON, which kubectl reads as it reads YAML; several
     # objects as a v1 List, which kubectl applies item by item (kubernetes/kubectl#837).
     if not ingresses:

@@ -1,4 +1,4 @@
-"""Ingress objects as devctl's routing model reads them from a directory of manifests.
+"""Ingress objects as devctl's routing model reads them from the manifests (``devctl.manifests``).
 
 Only what decides routing is kept (ingress-nginx.md §5): hosts, paths, path types, backends,
 the routing annotations, the class and the creation time. A file devctl cannot read or parse,
@@ -7,21 +7,17 @@ or an Ingress the API server would refuse in that shape, is a UsageError naming 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from devctl import manifests
 from devctl.errors import UsageError
 
 ANNOTATION = "nginx.ingress.kubernetes.io/"
 API_VERSION = "networking.k8s.io/v1"
 PATH_TYPES = ("Exact", "Prefix", "ImplementationSpecific")
-MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -87,63 +83,9 @@ class Ingress:
         return (self.annotation("canary") or "").lower() == "true"
 
 
-# --- loading ---------------------------------------------------------------------------------------
-
-
-def manifest_files(root: Path) -> list[Path]:
-    """Every *.yaml / *.yml under root (or root itself when it is a file), in a stable order."""
-    if root.is_file():
-        return [root]
-    if not root.exists():
-        raise UsageError(f"manifests directory {root} does not exist", hint="pass --manifests DIR")
-    if not root.is_dir():
-        raise UsageError(f"manifests path {root} is neither a file nor a directory")
-
-    def fail(err: OSError) -> None:
-        raise UsageError(f"cannot read manifests directory {err.filename}: {err.strerror}")
-
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
-        dirnames.sort()
-        found += [Path(dirpath, f) for f in sorted(filenames) if f.endswith(MANIFEST_SUFFIXES)]
-    return found
-
-
-def _documents(path: Path) -> list[Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise UsageError(f"cannot read {path}: not UTF-8 text ({err.reason})") from None
-    except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
-    try:
-        return list(yaml.safe_load_all(text))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise UsageError(f"cannot parse {path}: {where}{err.problem or err.context}") from None
-    except yaml.YAMLError as err:
-        raise UsageError(f"cannot parse {path}: {str(err).splitlines()[0]}") from None
-
-
-def _objects(doc: Any) -> Iterator[dict[str, Any]]:
-    if not isinstance(doc, dict):
-        return
-    if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
-        for item in doc["items"]:
-            yield from _objects(item)
-    else:
-        yield doc
-
-
 def load_ingresses(root: Path) -> list[Ingress]:
-    """Every Ingress in the manifests under root; other kinds are ignored."""
-    out: list[Ingress] = []
-    for path in manifest_files(root):
-        for obj in (o for doc in _documents(path) for o in _objects(doc)):
-            if obj.get("kind") == "Ingress":
-                out.append(_Parser(path, obj).ingress())
-    return out
+    """Every Ingress in the manifests under root (a directory or a file); other kinds are ignored."""
+    return [_Parser(m.path, m.obj).ingress() for m in manifests.load(root) if m.kind == "Ingress"]
 
 
 class _Parser:

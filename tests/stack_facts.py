@@ -1,0 +1,108 @@
+"""Facts the tests hold the shipped stack to (no command needs them): which images skaffold.yaml builds,
+which services serve HTTP, and what the stack's containers may claim in memory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devctl.errors import UsageError
+from devctl.stack import SERVICES
+
+# expiration is a queue worker: a Deployment without a Service or a port.
+WEB_SERVICES: tuple[str, ...] = tuple(s for s in SERVICES if s != "expiration")
+
+# What the whole stack may claim at most (sum of container memory limits), so it runs on a
+# 4 GiB Docker VM; tests/test_k8s_manifests.py holds the manifests to it.
+MEMORY_BUDGET_BYTES = 4 * 1024**3
+
+
+def artifact_images(skaffold_yaml: Path, profile: str = "") -> list[str]:
+    """The image names of the build artifacts in ``skaffold_yaml``, in file order.
+
+    With ``profile`` (a name, or several joined by ``,`` as Skaffold's ``-p`` takes them), the
+    artifacts of the last named profile that defines ``build.artifacts`` replace the top-level ones,
+    which is what Skaffold does with a profile's list fields.
+    """
+    docs = [d for d in yaml.safe_load_all(skaffold_yaml.read_text(encoding="utf-8")) if d is not None]
+    if not docs or not isinstance(docs[0], dict):
+        raise UsageError(f"{skaffold_yaml}: not a Skaffold config (expected a mapping)")
+    config: dict[str, Any] = docs[0]
+    artifacts = _artifacts_of(config.get("build"), skaffold_yaml)
+    wanted = [p for p in profile.split(",") if p and not p.startswith("-")]
+    profiles = {p.get("name"): p for p in config.get("profiles") or [] if isinstance(p, dict)}
+    for name in wanted:
+        if name not in profiles:
+            raise UsageError(f"{skaffold_yaml}: no profile named {name!r}")
+        build = profiles[name].get("build")
+        if isinstance(build, dict) and "artifacts" in build:
+            artifacts = _artifacts_of(build, skaffold_yaml)
+    return artifacts
+
+
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?")
+_UNITS = {
+    None: 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
+
+
+def memory_bytes(quantity: str | int) -> int:
+    """A Kubernetes memory quantity (``256Mi``, ``1G``, ``1048576``) in bytes."""
+    m = _QUANTITY.fullmatch(str(quantity).strip())
+    if not m:
+        raise ValueError(f"not a memory quantity: {quantity!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def memory_limits(objects: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Memory limit in bytes per workload (``Kind/name``), summed over its containers and replicas.
+
+    A container without a memory limit raises ``ValueError``: the budget would be meaningless.
+    """
+    out: dict[str, int] = {}
+    for obj in objects:
+        pod_spec = _pod_spec(obj)
+        if pod_spec is None:
+            continue
+        name = f"{obj['kind']}/{obj['metadata']['name']}"
+        replicas = int(obj.get("spec", {}).get("replicas", 1))
+        total = 0
+        for c in pod_spec.get("containers", []):
+            limit = c.get("resources", {}).get("limits", {}).get("memory")
+            if limit is None:
+                raise ValueError(f"{name}: container {c.get('name')!r} has no memory limit")
+            total += memory_bytes(limit)
+        out[name] = total * replicas
+    return out
+
+
+def _pod_spec(obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
+        spec: dict[str, Any] = obj["spec"]["template"]["spec"]
+        return spec
+    return None
+
+
+def _artifacts_of(build: Any, source: Path) -> list[str]:
+    if build is None:
+        return []
+    if not isinstance(build, dict) or not isinstance(build.get("artifacts", []), list):
+        raise UsageError(f"{source}: build.artifacts must be a list")
+    images: list[str] = []
+    for a in build.get("artifacts", []):
+        if not isinstance(a, dict) or not isinstance(a.get("image"), str):
+            raise UsageError(f"{source}: every build artifact needs an image name")
+        images.append(a["image"])
+    return images
