@@ -30,19 +30,13 @@ from devctl import prefixes
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError, UsageError
 from devctl.runner import Background
+from devctl.tools.kubectl import cluster_unreachable
 
 NAMESPACE = "default"
 MAX_LOG_REQUESTS = 20  # kubectl's default 5 refuses to follow more pods than that per selector
 POLL_SECONDS = 2.0
 STOP_GRACE_SECONDS = 1.0
 
-# kubectl's words for "no cluster to talk to" (kind.md §8; client-go's clientcmd): not worth retrying.
-_UNREACHABLE = (
-    "The connection to the server",
-    "Unable to connect to the server",
-    "does not exist",
-    "context was not found",
-)
 # A Go duration as kubectl's --since takes it: 5s, 2m, 3h, 1h30m, 500ms.
 _DURATION = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")
 
@@ -82,10 +76,6 @@ def check_tail(tail: int | None) -> int | None:
 def rfc3339(epoch: float) -> str:
     """``--since-time`` takes RFC 3339 (kubectl logs --help); microseconds keep a restart from repeating lines."""
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def is_unreachable(text: str) -> bool:
-    return any(m in text for m in _UNREACHABLE)
 
 
 def prefix_bytes(name: str, names: Sequence[str], *, colour: bool) -> bytes:
@@ -208,7 +198,7 @@ class _Errors:
             if not text:
                 return
             with self._lock:
-                if is_unreachable(text):
+                if cluster_unreachable(text):
                     self.unreachable = self.unreachable or text
                     return
                 if (service, text) in self.seen:
@@ -340,7 +330,7 @@ class _Follower:
             doc = self.ctx.kubectl.get_json("pods", namespace=NAMESPACE, timeout=20)
         except CommandError as e:
             text = e.output_tail(1)
-            if self.first_listing and is_unreachable(text):
+            if self.first_listing and cluster_unreachable(text):
                 raise DevctlError(f"cannot read the logs: {text}", hint="is the cluster up? run `devctl up`") from e
             self.errors.sink("devctl")(f"listing pods failed: {text}")
             return None

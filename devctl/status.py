@@ -1,17 +1,15 @@
 """`devctl status`: one look at the cluster, registry, ingress, hosts entry and every service.
 
-One kubectl call reads nodes, Deployments, Pods, ConfigMaps, the admission webhook and EndpointSlices
-of all namespaces together; it runs beside the two docker reads of ``devctl.cluster.observe`` (the node
-containers, the registry container) and the hosts-file check. Everything is then judged by pure
-functions, so each verdict is testable without a process.
+One kubectl call reads nodes, Deployments, Pods, Services, ConfigMaps, EndpointSlices and the admission
+webhook of all namespaces together; it runs beside the two docker reads of ``devctl.cluster.observe``
+(the node containers, the registry container) and the hosts-file check. Each part is then judged by
+the module that owns the fact, from that one reading:
 
-Judgements:
 - cluster: node containers exist and run (kind.md §4), the API answers, every node is Ready, and the
   spec stamped at creation (kind.md §7, ``devctl.cluster.spec``) matches the configuration (drift);
-- registry: its container runs, published where the configuration says;
-- ingress "admitting": the controller is available, the webhook's caBundle is patched and the admission
-  Service's EndpointSlice has a ready address (ingress-nginx.md §3, steps 2-4);
-- hosts: ``devctl.entry.status``'s verdict (``_hosts``);
+- registry: its container runs, published where the configuration says (``devctl.cluster.plan``);
+- ingress: the controller's own verdict (``devctl.ingress``), the one ``devctl up`` waits for;
+- hosts: ``devctl.hosts.entry``'s verdict on the file;
 - service: Deployment ``<name>`` in ``default`` has all desired replicas ready.
 """
 
@@ -19,37 +17,35 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from devctl.cluster.observe import NodeState, RegistryState, observe_nodes, observe_registry
+from devctl.cluster.plan import registry_drift
+from devctl.cluster.spec import CLUSTER_FIELDS, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, diff, read_stamp
+from devctl.config import Config
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
-from devctl.parallel import gather, here, start
+from devctl.hosts import entry as hosts_entry
+from devctl.ingress import controller_for
+from devctl.stack import SERVICES
+from devctl.tools.kubectl import API_OK, UNREACHABLE, ApiAccess, cluster_unreachable
 
 NAMESPACE = "default"
-INGRESS_NS = "ingress-nginx"
-INGRESS_CONTROLLER = "ingress-nginx-controller"
-INGRESS_WEBHOOK = "ingress-nginx-admission"
-ADMISSION_SERVICE = "ingress-nginx-controller-admission"
 # One read for everything in the cluster that status judges.
-RESOURCES = "nodes,deployments,pods,configmaps,validatingwebhookconfigurations,endpointslices"
+RESOURCES = "nodes,deployments,pods,services,configmaps,validatingwebhookconfigurations,endpointslices"
 KUBECTL_TIMEOUT = 20.0
-
-# API access, as the kubectl read found it (same words as devctl.cluster.observe).
-API_OK = "ok"
-API_NO_CONTEXT = "no-context"
-API_UNREACHABLE = "unreachable"
-API_UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
-class ClusterStatus:
+class ClusterHealth:
     name: str
     context: str
     exists: bool | None  # node containers exist; None = Docker did not answer
     running: bool | None  # every node container runs
-    api: str  # ok | no-context | unreachable | unknown
+    api: ApiAccess
     nodes_ready: int
     nodes_total: int
     drift: tuple[str, ...] | None  # differences from the configuration; None = not known (no stamp)
@@ -68,7 +64,7 @@ class ClusterStatus:
 
 
 @dataclass(frozen=True)
-class RegistryStatus:
+class RegistryHealth:
     name: str
     exists: bool | None
     running: bool | None
@@ -82,7 +78,7 @@ class RegistryStatus:
 
 
 @dataclass(frozen=True)
-class IngressStatus:
+class IngressHealth:
     installed: bool | None
     controller_ready: bool | None
     admitting: bool | None
@@ -94,7 +90,7 @@ class IngressStatus:
 
 
 @dataclass(frozen=True)
-class HostsStatus:
+class HostsHealth:
     host: str
     ip: str
     state: str  # ok | missing | elsewhere (devctl.hosts.entry) | unknown
@@ -122,10 +118,10 @@ class ServiceRow:
 
 @dataclass(frozen=True)
 class StatusReport:
-    cluster: ClusterStatus
-    registry: RegistryStatus
-    ingress: IngressStatus
-    hosts: HostsStatus
+    cluster: ClusterHealth
+    registry: RegistryHealth
+    ingress: IngressHealth
+    hosts: HostsHealth
     services: tuple[ServiceRow, ...]
 
     @property
@@ -268,73 +264,29 @@ def node_counts(items: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
     return ready, len(nodes)
 
 
-def ingress_status(items: Iterable[Mapping[str, Any]]) -> IngressStatus:
-    """ingress-nginx.md §3 steps 2-4: controller available, caBundle patched, admission endpoint ready."""
-    kinds = by_kind(items)
-    ctrl = next(
-        (d for d in kinds.get("Deployment", []) if _ns(d) == INGRESS_NS and _name(d) == INGRESS_CONTROLLER), None
-    )
-    hook = next((w for w in kinds.get("ValidatingWebhookConfiguration", []) if _name(w) == INGRESS_WEBHOOK), None)
-    if ctrl is None and hook is None:
-        return IngressStatus(False, False, False, "ingress-nginx is not installed")
-    if ctrl is None:
-        # ingress-nginx.md §3 "Stale webhook configuration": every Ingress apply fails.
-        return IngressStatus(True, False, False, f"webhook {INGRESS_WEBHOOK} is left without its controller")
-    want = int((ctrl.get("spec") or {}).get("replicas", 1) or 1)
-    available = int((ctrl.get("status") or {}).get("availableReplicas") or 0)
-    ready = available >= want
-    if not ready:
-        return IngressStatus(True, False, False, f"controller not available ({available}/{want})")
-    bundles = [str(((w.get("clientConfig") or {}).get("caBundle")) or "") for w in (hook or {}).get("webhooks") or []]
-    if hook is not None and not all(bundles):
-        return IngressStatus(True, True, False, "admission webhook's caBundle is not patched yet")
-    slices = [
-        s
-        for s in kinds.get("EndpointSlice", [])
-        if _ns(s) == INGRESS_NS
-        and ((s.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name") == ADMISSION_SERVICE
-    ]
-    endpoint_ready = any(
-        (e.get("conditions") or {}).get("ready") is True for s in slices for e in (s.get("endpoints") or [])
-    )
-    if hook is not None and not endpoint_ready:
-        return IngressStatus(True, True, False, "admission Service has no ready endpoint yet")
-    return IngressStatus(True, True, True, "")
-
-
-def stamp_drift(items: Iterable[Mapping[str, Any]], cfg: Any) -> tuple[str, ...] | None:
+def stamp_drift(items: Iterable[Mapping[str, Any]], cfg: Config) -> tuple[str, ...] | None:
     """What differs between the spec stamped into the cluster and the configuration (None: no stamp)."""
-    try:
-        from devctl.cluster import spec as cluster_spec
-    except ImportError:
-        return None
     cm = next(
-        (
-            c
-            for c in by_kind(items).get("ConfigMap", [])
-            if _ns(c) == cluster_spec.STAMP_NAMESPACE and _name(c) == cluster_spec.STAMP_NAME
-        ),
+        (c for c in by_kind(items).get("ConfigMap", []) if _ns(c) == STAMP_NAMESPACE and _name(c) == STAMP_NAME),
         None,
     )
-    stamp = cluster_spec.read_stamp(dict(cm)) if cm is not None else None
+    stamp = read_stamp(dict(cm)) if cm is not None else None
     if stamp is None:
         return None
-    wanted = cluster_spec.ClusterSpec.from_config(cfg)
-    diffs = cluster_spec.diff(stamp, wanted, cluster_spec.CLUSTER_FIELDS, "cluster")
-    return tuple(d.describe() for d in diffs)
+    return tuple(d.describe() for d in diff(stamp, ClusterSpec.from_config(cfg), CLUSTER_FIELDS, "cluster"))
 
 
 # --- observation -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Api:
-    state: str
+class ApiReading:
+    access: ApiAccess
     detail: str
     items: tuple[Mapping[str, Any], ...] = ()
 
 
-def read_cluster(ctx: Context, resources: str = RESOURCES, *, all_namespaces: bool = True) -> _Api:
+def read_cluster(ctx: Context, resources: str = RESOURCES, *, all_namespaces: bool = True) -> ApiReading:
     """The one kubectl call. Never raises for a missing context or an API that does not answer."""
     args = ["get", resources]
     args += ["-A"] if all_namespaces else ["-n", NAMESPACE]
@@ -342,80 +294,59 @@ def read_cluster(ctx: Context, resources: str = RESOURCES, *, all_namespaces: bo
     try:
         res = ctx.kubectl.read(*args, timeout=KUBECTL_TIMEOUT)
     except CommandTimeout as err:
-        return _Api(API_UNREACHABLE, str(err))
+        return ApiReading(UNREACHABLE, str(err))
     except CommandError as err:
-        tail = err.output_tail(1)
-        try:
-            from devctl.cluster.observe import is_context_missing, is_unreachable
-        except ImportError:
-            return _Api(API_UNREACHABLE, tail)
-        if is_context_missing(err):
-            return _Api(API_NO_CONTEXT, tail)
-        if is_unreachable(err):
-            return _Api(API_UNREACHABLE, tail)
+        access = cluster_unreachable(err.stderr + err.stdout)
+        if access is not None:
+            return ApiReading(access, err.output_tail(1))
         raise DevctlError(f"reading the cluster through {ctx.kubectl.context} failed") from err
     try:
         items = json.loads(res.stdout or "{}").get("items") or []
     except (json.JSONDecodeError, AttributeError) as err:
         raise DevctlError(f"kubectl printed something that is not a JSON List for {ctx.kubectl.context}") from err
-    return _Api(API_OK, "", tuple(i for i in items if isinstance(i, dict)))
+    return ApiReading(API_OK, "", tuple(i for i in items if isinstance(i, dict)))
 
 
-def _start_docker_reads(ctx: Context) -> Callable[[], tuple[Any, Any, str]]:
-    """Start the two docker reads of devctl.cluster.observe; the returned function gives (nodes, registry,
-    error), error saying why they failed."""
-    try:
-        from devctl.cluster.observe import observe_nodes, observe_registry
-        from devctl.cluster.spec import ClusterSpec
-    except ImportError:
-        return lambda: (None, None, "cluster observation is not available")
+@dataclass(frozen=True)
+class DockerReading:
+    nodes: tuple[NodeState, ...] | None  # None: Docker did not answer (``error`` says why)
+    registry: RegistryState | None
+    error: str = ""
+
+
+def read_docker(ctx: Context, pool: ThreadPoolExecutor) -> DockerReading:
+    """The node containers and the registry container, the same two reads ``devctl up`` makes."""
     spec = ClusterSpec.from_config(ctx.cfg)
-    reads = (start(lambda: observe_nodes(ctx, spec)), start(lambda: observe_registry(ctx, spec)))
-
-    def wait() -> tuple[Any, Any, str]:
-        try:
-            nodes, registry = gather(*reads)
-        except DevctlError as err:  # DockerDown: one line, the daemon's own words
-            return None, None, str(err)
-        return nodes, registry, ""
-
-    return wait
-
-
-def _hosts(cfg: Any) -> HostsStatus:
-    """The verdict of ``devctl.entry.status`` on cfg's hosts file, from the same read and judgement.
-
-    Not through that function: for the system's file it also asks the resolver (a DNS query that may
-    take up to 5 s when the entry is missing) and reads WSL's settings, for warnings status does not
-    show; and importing devctl.hosts.entry would add its own records and imports to every `devctl status`.
-    """
+    nodes, registry = pool.submit(observe_nodes, ctx, spec), pool.submit(observe_registry, ctx, spec)
     try:
-        from devctl.hosts import block, safe_write
-    except ImportError:
-        return HostsStatus(cfg.host, cfg.host_ip, "unknown", "hosts-file check is not available")
-    path = cfg.hosts_file
+        return DockerReading(nodes.result(), registry.result())
+    except DevctlError as err:  # DockerDown: one line, the daemon's own words
+        return DockerReading(None, None, str(err))
+
+
+def hosts_health(cfg: Config) -> HostsHealth:
+    """The hosts file's verdict (``devctl.hosts.entry.status``) without asking the resolver: a DNS query
+    may take seconds when the entry is missing, and status shows the file's verdict only."""
     try:
-        state, detail, _ = block.judge(
-            safe_write.read_hosts(path), cfg.host, cfg.host_ip, cfg.cluster, path_hint=str(path)
-        )
+        st = hosts_entry.status(cfg, resolver=None)
     except DevctlError as err:
-        return HostsStatus(cfg.host, cfg.host_ip, "unknown", str(err))
-    return HostsStatus(cfg.host, cfg.host_ip, state, "" if state == "ok" else detail)
+        return HostsHealth(cfg.host, cfg.host_ip, "unknown", str(err))
+    return HostsHealth(cfg.host, cfg.host_ip, st.state, "" if st.ok else st.detail)
 
 
-def cluster_status(ctx: Context, api: _Api, nodes: Any, docker_error: str) -> ClusterStatus:
-    cfg = ctx.cfg
+def cluster_health(cfg: Config, api: ApiReading, docker: DockerReading) -> ClusterHealth:
     ready, total = node_counts(api.items)
+    nodes = docker.nodes
     exists = None if nodes is None else bool(nodes)
     running = None if nodes is None else bool(nodes) and all(n.running for n in nodes)
-    drift = stamp_drift(api.items, cfg) if api.state == API_OK else None
-    if docker_error:
-        detail = docker_error
-    elif not exists:
+    drift = stamp_drift(api.items, cfg) if api.access == API_OK else None
+    if docker.error:
+        detail = docker.error
+    elif not nodes:
         detail = f"there is no kind cluster named {cfg.cluster}"
     elif not running:
         detail = "stopped node(s): " + ", ".join(f"{n.name} ({n.state})" for n in nodes if not n.running)
-    elif api.state != API_OK:
+    elif api.access != API_OK:
         detail = api.detail or f"the API of {cfg.context} does not answer"
     elif ready != total:
         detail = f"{total - ready} of {total} node(s) not Ready"
@@ -423,56 +354,43 @@ def cluster_status(ctx: Context, api: _Api, nodes: Any, docker_error: str) -> Cl
         detail = "differs from the configuration: " + "; ".join(drift)
     else:
         detail = ""
-    return ClusterStatus(cfg.cluster, cfg.context, exists, running, api.state, ready, total, drift, detail)
+    return ClusterHealth(cfg.cluster, cfg.context, exists, running, api.access, ready, total, drift, detail)
 
 
-def registry_status(ctx: Context, registry: Any, docker_error: str) -> RegistryStatus:
-    name = ctx.cfg.registry_name
-    if docker_error:
-        return RegistryStatus(name, None, None, None, (), docker_error)
+def registry_health(cfg: Config, docker: DockerReading) -> RegistryHealth:
+    name = cfg.registry_name
+    registry = docker.registry
+    if docker.error:
+        return RegistryHealth(name, None, None, None, (), docker.error)
     if registry is None:
-        return RegistryStatus(name, False, False, None, (), f"no container named {name}")
-    drift: tuple[str, ...] = ()
-    try:
-        from devctl.cluster.spec import ClusterSpec, registry_drift
-
-        drift = tuple(d.describe() for d in registry_drift(ClusterSpec.from_config(ctx.cfg), registry))
-    except ImportError:
-        pass
+        return RegistryHealth(name, False, False, None, (), f"no container named {name}")
+    drift = tuple(d.describe() for d in registry_drift(ClusterSpec.from_config(cfg), registry))
     detail = "" if registry.running else f"container {name} is {registry.state}"
     if registry.running and drift:
         detail = "differs from the configuration: " + "; ".join(drift)
-    return RegistryStatus(name, True, bool(registry.running), registry.host_port, drift, detail)
+    return RegistryHealth(name, True, registry.running, registry.host_port, drift, detail)
 
 
-def _stack_services() -> Sequence[str]:
-    from devctl.stack import SERVICES
+def ingress_health(cfg: Config, api: ApiReading) -> IngressHealth:
+    if api.access != API_OK:
+        return IngressHealth(None, None, None, "the cluster's API does not answer")
+    state = controller_for(cfg).judge(api.items, cfg.ingress_version)
+    return IngressHealth(state.installed, state.controller_ready, state.admitting, state.detail)
 
-    return SERVICES
 
-
-def collect(ctx: Context, services: Sequence[str] | None = None) -> StatusReport:
-    """Observe everything at once (threads) and judge it."""
-    # The kubectl read starts first, the docker reads as soon as this thread has imported what they need;
-    # while their processes run, this thread checks the hosts file. Only this thread imports and judges:
-    # on several threads, imports contend for the GIL and delay the threads that are reading the output.
-    api, (nodes, registry, docker_error), hosts, services = gather(
-        start(lambda: read_cluster(ctx)),
-        _start_docker_reads(ctx),
-        here(lambda: _hosts(ctx.cfg)),
-        here(lambda: _stack_services() if services is None else services),
-    )
+def collect(ctx: Context, services: Sequence[str] = SERVICES) -> StatusReport:
+    """Observe everything at once and judge it."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        api = pool.submit(read_cluster, ctx)
+        docker = read_docker(ctx, pool)
+        hosts = hosts_health(ctx.cfg)
+        reading = api.result()
     now = datetime.datetime.now(datetime.timezone.utc)
-    if api.state == API_OK:
-        rows = service_rows(api.items, services, now)
-        ingress = ingress_status(api.items)
-    else:
-        rows = unknown_rows(services)
-        ingress = IngressStatus(None, None, None, "the cluster's API does not answer")
+    rows = service_rows(reading.items, services, now) if reading.access == API_OK else unknown_rows(services)
     return StatusReport(
-        cluster=cluster_status(ctx, api, nodes, docker_error),
-        registry=registry_status(ctx, registry, docker_error),
-        ingress=ingress,
+        cluster=cluster_health(ctx.cfg, reading, docker),
+        registry=registry_health(ctx.cfg, docker),
+        ingress=ingress_health(ctx.cfg, reading),
         hosts=hosts,
         services=rows,
     )
@@ -481,7 +399,7 @@ def collect(ctx: Context, services: Sequence[str] | None = None) -> StatusReport
 def pod_counts(ctx: Context, services: Sequence[str]) -> dict[str, tuple[int, int, int]]:
     """Ready, desired and restarts per Deployment in ``default`` (the dev loop's table), one kubectl call."""
     api = read_cluster(ctx, "deployments,pods", all_namespaces=False)
-    if api.state != API_OK:
+    if api.access != API_OK:
         return {}
     now = datetime.datetime.now(datetime.timezone.utc)
     names = list(services) + sorted(

@@ -71,6 +71,7 @@ def test_nodes_ready_are_counted_from_their_ready_condition() -> None:
 
 def controller(available: int) -> dict[str, Any]:
     d = deployment("ingress-nginx-controller", ns="ingress-nginx")
+    d["metadata"]["labels"] = {"app.kubernetes.io/version": "1.15.1"}  # set by the kind manifest
     d["status"] = {"availableReplicas": available}
     return d
 
@@ -80,31 +81,41 @@ def webhook(ca: str) -> dict[str, Any]:
             "webhooks": [{"clientConfig": {"caBundle": ca}}]}  # fmt: skip
 
 
-def endpoints(ready: bool) -> dict[str, Any]:
+def endpoints(ready: bool | None) -> dict[str, Any]:
+    conditions = {} if ready is None else {"ready": ready}  # discovery/v1: an absent ready means ready
     return {
         "kind": "EndpointSlice",
         "metadata": {"name": "x", "namespace": "ingress-nginx",
                      "labels": {"kubernetes.io/service-name": "ingress-nginx-controller-admission"}},
-        "endpoints": [{"conditions": {"ready": ready}}],
+        "endpoints": [{"addresses": ["10.244.0.7"], "conditions": conditions}],
     }  # fmt: skip
+
+
+SERVICE = {"kind": "Service", "metadata": {"name": "ingress-nginx-controller-admission", "namespace": "ingress-nginx"}}
 
 
 @pytest.mark.parametrize(
     ("items", "admitting", "detail"),
     [
         ([], False, "ingress-nginx is not installed"),
-        ([webhook("Y2E=")], False, "left without its controller"),
-        ([controller(0), webhook("Y2E="), endpoints(True)], False, "controller not available (0/1)"),
-        ([controller(1), webhook(""), endpoints(True)], False, "caBundle is not patched yet"),
-        ([controller(1), webhook("Y2E="), endpoints(False)], False, "no ready endpoint yet"),
-        ([controller(1), webhook("Y2E="), endpoints(True)], True, ""),
+        ([webhook("Y2E=")], False, "is left from an earlier install"),
+        ([controller(0), SERVICE, webhook("Y2E="), endpoints(True)], False, "controller not available (0/1)"),
+        ([controller(1), SERVICE, webhook(""), endpoints(True)], False, "caBundle is not patched yet"),
+        ([controller(1), SERVICE, webhook("Y2E="), endpoints(False)], False, "no ready endpoint yet"),
+        ([controller(1), SERVICE, webhook("Y2E="), endpoints(True)], True, ""),
+        ([controller(1), SERVICE, webhook("Y2E="), endpoints(None)], True, ""),
     ],
 )
-def test_ingress_admits_only_when_controller_cabundle_and_endpoint_are_ready(
+def test_the_ingress_part_is_the_controllers_own_verdict(
     items: list[dict[str, Any]], admitting: bool, detail: str
 ) -> None:
-    got = st.ingress_status(items)
+    from devctl.config import Config
+    from devctl.ingress import controller_for
+
+    reading = st.ApiReading("ok", "", tuple(items))
+    got = st.ingress_health(Config(), reading)
     assert got.admitting is admitting and detail in got.detail
+    assert got.admitting == controller_for(Config()).judge(items, Config().ingress_version).admitting
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(None, "-"), (5, "5s"), (125, "2m"), (7300, "2h"), (200000, "2d")])
@@ -309,12 +320,12 @@ def test_the_hosts_part_is_the_verdict_of_devctl_hosts_status(tmp_path: Path, co
         want = (full.state, "" if full.ok else full.detail)
     except DevctlError as err:
         want = ("unknown", str(err))
-    got = st._hosts(cfg)
+    got = st.hosts_health(cfg)
     assert (got.state, got.detail) == want
     assert (got.host, got.ip) == (cfg.host, cfg.host_ip)
 
 
-def test_collect_waits_for_every_read_and_raises_the_first_failure_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collect_waits_for_every_read_and_raises_what_failed(monkeypatch: pytest.MonkeyPatch) -> None:
     from devctl.errors import DevctlError
 
     finished: list[str] = []
@@ -326,17 +337,17 @@ def test_collect_waits_for_every_read_and_raises_the_first_failure_in_order(monk
         finished.append("kubectl")
         raise DevctlError("reading the cluster failed")
 
-    def docker_reads(ctx: Any) -> Any:
+    def docker_reads(ctx: Any, pool: Any) -> Any:
         finished.append("docker")
-        return lambda: (None, None, "")
+        return st.DockerReading(None, None, "")
 
-    def hosts_bug(cfg: Any) -> Any:
+    def hosts(cfg: Any) -> Any:
         finished.append("hosts")
-        raise RuntimeError("a bug in the hosts check")
+        return st.HostsHealth("tour.xyz", "127.0.0.1", "ok", "")
 
     monkeypatch.setattr(st, "read_cluster", kubectl_fails)
-    monkeypatch.setattr(st, "_start_docker_reads", docker_reads)
-    monkeypatch.setattr(st, "_hosts", hosts_bug)
+    monkeypatch.setattr(st, "read_docker", docker_reads)
+    monkeypatch.setattr(st, "hosts_health", hosts)
     with pytest.raises(DevctlError, match="reading the cluster failed"):
         st.collect(SimpleNamespace(cfg=None), services=["auth"])  # type: ignore[arg-type]
     assert sorted(finished) == ["docker", "hosts", "kubectl"]

@@ -14,7 +14,6 @@ Three reads answer everything on a warm machine (the budget is 3 calls for the c
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -25,12 +24,7 @@ from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
 from devctl.parallel import in_parallel
 from devctl.tools.docker import DockerDown, is_daemon_down
-
-# API access, as the kubectl read found it.
-OK = "ok"
-NO_CONTEXT = "no-context"  # kubeconfig has no kind-<name> context (kind.md §8 "Kubeconfig entry lost")
-UNREACHABLE = "unreachable"  # the context exists but the API server does not answer
-UNKNOWN = "unknown"  # not asked: no nodes, or not all of them run
+from devctl.tools.kubectl import API_OK, NOT_ASKED, UNREACHABLE, ApiAccess, cluster_unreachable
 
 HOSTING_NAME = "local-registry-hosting"  # KEP-1755 (kind.md §6 step 5)
 HOSTING_KEY = "localRegistryHosting.v1"
@@ -66,7 +60,7 @@ class RegistryState:
 class Observed:
     nodes: tuple[NodeState, ...] = ()
     registry: RegistryState | None = None
-    access: str = UNKNOWN
+    access: ApiAccess = NOT_ASKED
     access_detail: str = ""
     stamp: dict[str, Any] | None = None  # the spec devctl stamped, when the API answered and it exists
     hosting: dict[str, Any] | None = None  # the KEP-1755 value, when the API answered and it exists
@@ -81,36 +75,6 @@ class Observed:
             "registry": asdict(self.registry) if self.registry else None,
             "registry_hosting": self.hosting,
         }
-
-
-# --- kubectl's failure texts, in one place (style.md Avoid 4) ----------------------------------------
-
-# client-go's clientcmd says "context was not found for specified context: X" (kind#3034 shows it from
-# kubectl); `context "X" does not exist` is the other wording clientcmd has; both are accepted.
-_CONTEXT_MISSING = re.compile(
-    r"context was not found for specified context"
-    r'|context "[^"]*" does not exist'
-    r"|no context exists with the name"
-)
-# kind.md §8 / the fake: "The connection to the server 127.0.0.1:NNNN was refused"; the others are
-# kubectl's wordings for an address that does not answer at all.
-_UNREACHABLE = (
-    "The connection to the server",
-    "Unable to connect to the server",
-    "connection refused",
-    "i/o timeout",
-    "deadline exceeded",
-    "handshake timeout",
-)
-
-
-def is_context_missing(err: CommandError) -> bool:
-    return bool(_CONTEXT_MISSING.search(err.stderr + err.stdout))
-
-
-def is_unreachable(err: CommandError) -> bool:
-    text = err.stderr + err.stdout
-    return any(m in text for m in _UNREACHABLE)
 
 
 # --- the three reads --------------------------------------------------------------------------------
@@ -162,7 +126,7 @@ def observe_registry(ctx: Context, spec: ClusterSpec) -> RegistryState | None:
 
 @dataclass(frozen=True)
 class ClusterObjects:
-    access: str
+    access: ApiAccess
     detail: str = ""
     stamp: dict[str, Any] | None = None
     hosting: dict[str, Any] | None = None
@@ -197,11 +161,9 @@ def observe_objects(ctx: Context) -> ClusterObjects:
     except CommandTimeout as err:
         return ClusterObjects(UNREACHABLE, str(err))
     except CommandError as err:
-        tail = err.output_tail(1)
-        if is_context_missing(err):
-            return ClusterObjects(NO_CONTEXT, tail)
-        if is_unreachable(err):
-            return ClusterObjects(UNREACHABLE, tail)
+        access = cluster_unreachable(err.stderr + err.stdout)
+        if access is not None:
+            return ClusterObjects(access, err.output_tail(1))
         raise DevctlError(f"reading the ConfigMaps in {STAMP_NAMESPACE} of {ctx.kubectl.context} failed") from err
     try:
         items = json.loads(res.stdout or "{}").get("items") or []
@@ -210,7 +172,7 @@ def observe_objects(ctx: Context) -> ClusterObjects:
     by_name = {str((i.get("metadata") or {}).get("name")): i for i in items if isinstance(i, dict)}
     stamp = read_stamp(by_name[STAMP_NAME]) if STAMP_NAME in by_name else None
     hosting = read_hosting(by_name[HOSTING_NAME]) if HOSTING_NAME in by_name else None
-    return ClusterObjects(OK, "", stamp, hosting)
+    return ClusterObjects(API_OK, "", stamp, hosting)
 
 
 def observe_cluster(ctx: Context, spec: ClusterSpec, registry: RegistryState | None = None) -> Observed:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from devctl.cluster.observe import NO_CONTEXT, OK, NodeState, Observed, RegistryState
+from devctl.cluster.observe import NodeState, Observed, RegistryState
 from devctl.cluster.spec import (
     CLUSTER_FIELDS,
     REGISTRY_CONTAINER_PORT,
@@ -29,8 +29,8 @@ from devctl.cluster.spec import (
     ClusterSpec,
     FieldDiff,
     diff,
-    registry_drift,
 )
+from devctl.tools.kubectl import API_OK, NO_CONTEXT
 
 # docker states `docker start` brings back (kind.md §4 lists them all).
 STARTABLE = ("exited", "created")
@@ -134,7 +134,7 @@ def plan_cluster(
             reobserve=True,
             reasons=(f"the kube context {wanted.context} is missing from the kubeconfig",),
         )
-    if obs.access != OK:  # unreachable (or, defensively, not asked although every node runs)
+    if obs.access != API_OK:  # unreachable (or, defensively, not asked although every node runs)
         if "wait_api" in after:
             detail = f" ({obs.access_detail})" if obs.access_detail else ""
             return _rebuild_or_block(f"the API server of cluster {name} does not answer{detail}", recreate)
@@ -171,6 +171,19 @@ def plan_cluster(
     # Registry fields are not compared: the registry is rewired without a new cluster (plan_link), and
     # the stamp keeps recording what the cluster was created with.
     return ClusterPlan(reasons=(f"cluster {name}: running, as wanted",))
+
+
+def registry_drift(wanted: ClusterSpec, reg: RegistryState) -> tuple[FieldDiff, ...]:
+    """How the registry container that exists differs from the wanted one (image, published address)."""
+    out = []
+    if reg.image != wanted.registry_image:
+        out.append(FieldDiff("registry_image", reg.image or "unknown", wanted.registry_image, "registry"))
+    published = f"{reg.host_ip}:{reg.host_port}" if reg.host_port else "not published"
+    if reg.host_port != wanted.registry_port or reg.host_ip != REGISTRY_LISTEN_ADDRESS:
+        out.append(
+            FieldDiff("registry_port", published, f"{REGISTRY_LISTEN_ADDRESS}:{wanted.registry_port}", "registry")
+        )
+    return tuple(out)
 
 
 def plan_registry(wanted: ClusterSpec, reg: RegistryState | None, *, recreate: bool = False) -> ClusterPlan:
@@ -212,7 +225,7 @@ def plan_link(wanted: ClusterSpec, obs: Observed) -> ClusterPlan:
     """Wire a running registry into a reachable cluster. The KEP ConfigMap is written last, so a
     matching one means the nodes' hosts.toml were written too (no extra read of the nodes)."""
     reg = obs.registry
-    if reg is None or not obs.nodes or obs.access != OK:
+    if reg is None or not obs.nodes or obs.access != API_OK:
         return ClusterPlan(reasons=("registry link: waits for a running registry and a reachable cluster",))
     connect = "kind" not in reg.networks  # kind.md §6 step 4: connecting twice is an error
     # A registry kept with drift stays reachable where it really is published.
@@ -251,7 +264,7 @@ def predict(wanted: ClusterSpec, obs: Observed, cluster: ClusterPlan, registry: 
     elif registry.start_registry and reg is not None:
         reg = replace(reg, state="running")
     if cluster.create:
-        return Observed((NodeState(wanted.control_plane, "running"),), reg, OK, "", wanted.to_json(), None)
+        return Observed((NodeState(wanted.control_plane, "running"),), reg, API_OK, "", wanted.to_json(), None)
     return replace(obs, registry=reg)
 
 

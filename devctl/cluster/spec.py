@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from devctl import __version__
 from devctl.config import Config, env_name
-
-if TYPE_CHECKING:
-    from devctl.cluster.observe import RegistryState
 
 # kind.md §4: kind labels every node container with the cluster name.
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
@@ -191,16 +188,3 @@ def diff(stamped: dict[str, Any], wanted: ClusterSpec, names: tuple[str, ...], t
         if have is None or str(have) != str(want):
             out.append(FieldDiff(name, "unknown" if have is None else str(have), str(want), target))
     return out
-
-
-def registry_drift(wanted: ClusterSpec, reg: RegistryState) -> tuple[FieldDiff, ...]:
-    """How the registry container that exists differs from the wanted one (image, published address)."""
-    out = []
-    if reg.image != wanted.registry_image:
-        out.append(FieldDiff("registry_image", reg.image or "unknown", wanted.registry_image, "registry"))
-    published = f"{reg.host_ip}:{reg.host_port}" if reg.host_port else "not published"
-    if reg.host_port != wanted.registry_port or reg.host_ip != REGISTRY_LISTEN_ADDRESS:
-        out.append(
-            FieldDiff("registry_port", published, f"{REGISTRY_LISTEN_ADDRESS}:{wanted.registry_port}", "registry")
-        )
-    return tuple(out)

@@ -317,15 +317,15 @@ def _cache_hint() -> str:
     return ""
 
 
-def status(cfg: Config, *, windows: bool = False, resolver: Resolve = resolve) -> HostsStatus:
-    """How the file maps cfg.host (and, for the system's file, what the resolver really answers)."""
+def status(cfg: Config, *, windows: bool = False, resolver: Resolve | None = resolve) -> HostsStatus:
+    """How the file maps cfg.host and, for the system's file, what ``resolver`` answers (None: not asked)."""
     target = target_for(cfg, windows=windows)
     data = safe_write.read_hosts(target.path)
     state, detail, doc = block.judge(data, cfg.host, cfg.host_ip, cfg.cluster, path_hint=str(target.path))
     warnings = wsl_notes(cfg, target)
     addrs: tuple[str, ...] | None = None
     err_text: str | None = None
-    if target.system:
+    if target.system and resolver is not None:
         try:
             addrs = tuple(resolver(cfg.host))
         except OSError as err:

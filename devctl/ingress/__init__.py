@@ -8,9 +8,11 @@ here and one line in ``controller_for``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from devctl.ingress.nginx import NginxController
+from devctl.ingress.state import IngressState
 
 if TYPE_CHECKING:
     from devctl.config import Config
@@ -20,14 +22,23 @@ if TYPE_CHECKING:
 class IngressController(Protocol):
     name: str
 
-    def is_admitting(self, ctx: Context) -> str | None:
-        """A reason when the controller is installed and admits Ingresses (cheap: at most 2 kubectl
-        calls, for the warm ``up`` budget), else None. Raises only for a fact no install can fix."""
+    def judge(self, items: Iterable[Mapping[str, Any]], version: str) -> IngressState:
+        """The one verdict on an install, from the objects of one listing (``up`` and ``status`` both ask
+        this). ``items`` may hold every namespace's objects; the controller picks its own."""
         ...
 
-    def ensure(self, ctx: Context) -> str:
-        """Install (or repair) the controller and wait until it admits Ingresses, within
-        ``ctx.cfg.ingress_timeout``; a short note for the report."""
+    def observe(self, ctx: Context) -> IngressState:
+        """One kubectl call, judged."""
+        ...
+
+    def is_admitting(self, ctx: Context, seen: IngressState) -> str | None:
+        """A reason when ``seen`` admits and the webhook accepts a server-side dry-run of the project's
+        Ingress (one kubectl call), else None. Raises only for a fact no install can fix."""
+        ...
+
+    def ensure(self, ctx: Context, seen: IngressState | None = None) -> str:
+        """Install (or repair) the controller, starting from ``seen`` when it was just observed, and wait
+        until it admits Ingresses, within ``ctx.cfg.ingress_timeout``; a short note for the report."""
         ...
 
     def describe(self, ctx: Context) -> list[str]:

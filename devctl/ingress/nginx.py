@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from devctl import manifests
 from devctl.errors import CommandError, CommandTimeout, DevctlError, UsageError, command_line
+from devctl.ingress.state import IngressState
 from devctl.ingress.transient import is_denial, is_not_found, is_stale_webhook, is_transient, is_wait_timeout
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ VERSION_LABEL = "app.kubernetes.io/version"
 # One `get` for the warm check: cluster-scoped kinds ignore -n, so the webhook configuration comes along.
 OBSERVED = "deployments,services,endpointslices,validatingwebhookconfigurations"
 ADMISSION_SELECTOR = f"kubernetes.io/service-name={ADMISSION_SERVICE}"
-_SEEN_KEY = "devctl.ingress.nginx.seen"  # ctx.cache: the listing is_admitting() just read
 
 # Used to prove admission when the project has no Ingress of its own (ingress-nginx.md §3 item 5).
 PROBE_INGRESS: dict[str, Any] = {
@@ -100,8 +100,13 @@ class Installation:
     ca_bundle: bool = False
     admission_service: bool = False
     controller_version: str | None = None  # None: no controller Deployment
-    controller_available: bool = False
+    available_replicas: int = 0
+    wanted_replicas: int = 1
     admission_endpoint_ready: bool = False
+
+    @property
+    def controller_available(self) -> bool:
+        return self.controller_version is not None and self.available_replicas >= self.wanted_replicas
 
     @property
     def stale_webhook(self) -> bool:
@@ -112,20 +117,32 @@ class Installation:
         """Why this is not a ready install of ``version`` (empty: it looks ready)."""
         out: list[str] = []
         if self.controller_version is None:
-            out.append("no controller Deployment")
+            out.append(f"no controller Deployment {NAMESPACE}/{CONTROLLER}")
         elif self.controller_version != version:
             out.append(f"controller v{self.controller_version} installed, v{version} pinned")
         elif not self.controller_available:
-            out.append("controller not available")
+            out.append(f"controller not available ({self.available_replicas}/{self.wanted_replicas})")
         if not self.webhook_config:
             out.append("no admission webhook configuration")
         elif self.stale_webhook:
-            out.append("stale admission webhook configuration")
+            out.append(f"webhook {WEBHOOK_CONFIG} is left from an earlier install (its Service is gone)")
         elif not self.ca_bundle:
-            out.append("webhook caBundle empty")
+            out.append("the admission webhook's caBundle is not patched yet")
         if self.admission_service and not self.admission_endpoint_ready:
-            out.append("no ready admission endpoint")
+            out.append("the admission Service has no ready endpoint yet")
         return out
+
+    def state(self, version: str) -> IngressState:
+        if self.controller_version is None and not self.webhook_config:
+            return IngressState(False, False, False, "ingress-nginx is not installed")
+        missing = self.shortfalls(version)
+        return IngressState(
+            installed=True,
+            controller_ready=self.controller_available,
+            admitting=not missing,
+            detail="; ".join(missing),
+            leftover_webhook=self.stale_webhook,
+        )
 
 
 def has_ready_endpoint(slices: Iterable[Mapping[str, Any]]) -> bool:
@@ -138,10 +155,12 @@ def has_ready_endpoint(slices: Iterable[Mapping[str, Any]]) -> bool:
 
 
 def observe(items: Iterable[Mapping[str, Any]]) -> Installation:
-    """Read an install from the objects of ``get deployments,services,endpointslices,vwc -n ingress-nginx``."""
+    """Read an install from a listing of deployments, services, endpointslices and the (cluster-scoped)
+    validatingwebhookconfigurations; objects of namespaces other than ingress-nginx's are ignored."""
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
     for item in items:
-        by_kind.setdefault(str(item.get("kind")), []).append(item)
+        if (item.get("metadata") or {}).get("namespace") in (None, NAMESPACE):
+            by_kind.setdefault(str(item.get("kind")), []).append(item)
 
     def named(kind: str, name: str) -> Mapping[str, Any] | None:
         return next((o for o in by_kind.get(kind, []) if o.get("metadata", {}).get("name") == name), None)
@@ -150,11 +169,11 @@ def observe(items: Iterable[Mapping[str, Any]]) -> Installation:
     hooks = (vwc or {}).get("webhooks") or []
     dep = named("Deployment", CONTROLLER)
     version = None
-    available = False
+    available, want = 0, 1
     if dep is not None:
         version = str((dep.get("metadata", {}).get("labels") or {}).get(VERSION_LABEL, "unknown"))
         want = int(dep.get("spec", {}).get("replicas", 1))
-        available = int(dep.get("status", {}).get("availableReplicas", 0) or 0) >= want
+        available = int(dep.get("status", {}).get("availableReplicas", 0) or 0)
     slices = [
         s
         for s in by_kind.get("EndpointSlice", [])
@@ -165,7 +184,8 @@ def observe(items: Iterable[Mapping[str, Any]]) -> Installation:
         ca_bundle=bool(hooks) and all((h.get("clientConfig") or {}).get("caBundle") for h in hooks),
         admission_service=named("Service", ADMISSION_SERVICE) is not None,
         controller_version=version,
-        controller_available=available,
+        available_replicas=available,
+        wanted_replicas=want,
         admission_endpoint_ready=has_ready_endpoint(slices),
     )
 
@@ -294,16 +314,15 @@ class NginxController:
 
     # -- warm path: at most 2 kubectl calls ----------------------------------------------------------
 
-    def observe(self, ctx: Context) -> Installation:
-        listing = ctx.kubectl.get_json(OBSERVED, namespace=NAMESPACE, timeout=30)
-        return observe((listing or {}).get("items") or [])
+    def judge(self, items: Iterable[Mapping[str, Any]], version: str) -> IngressState:
+        return observe(items).state(version)
 
-    def is_admitting(self, ctx: Context) -> str | None:
-        version = ctx.cfg.ingress_version
-        seen = self.observe(ctx)  # kubectl call 1
-        if seen.shortfalls(version):
-            with ctx.lock:  # ensure() runs next and starts from this listing instead of asking again
-                ctx.cache[_SEEN_KEY] = seen
+    def observe(self, ctx: Context) -> IngressState:
+        listing = ctx.kubectl.get_json(OBSERVED, namespace=NAMESPACE, timeout=30)
+        return self.judge((listing or {}).get("items") or [], ctx.cfg.ingress_version)
+
+    def is_admitting(self, ctx: Context, seen: IngressState) -> str | None:
+        if not seen.admitting:
             return None
         probe = admission_probe(ctx.cfg)
         try:
@@ -314,11 +333,11 @@ class NginxController:
             if is_denial(err.stderr):
                 raise self._denied(ctx, probe, err) from err
             return None  # the full path re-applies and waits, and reports what stays wrong
-        return f"{self.name} v{version} is installed and admits Ingresses"
+        return f"{self.name} v{ctx.cfg.ingress_version} is installed and admits Ingresses"
 
     # -- full path --------------------------------------------------------------------------------------
 
-    def ensure(self, ctx: Context) -> str:
+    def ensure(self, ctx: Context, seen: IngressState | None = None) -> str:
         cfg = ctx.cfg
         source = manifest_source(cfg)
         if not is_url(source) and not Path(source).is_file():
@@ -328,7 +347,7 @@ class NginxController:
             )
         probe = admission_probe(cfg)
         deadline = _Deadline(self.clock, self.clock() + cfg.ingress_timeout)
-        self._remove_stale_webhook(ctx)
+        self._remove_stale_webhook(ctx, seen or self.observe(ctx))
         ctx.reporter.info(f"{self.name}: applying {source}")
         try:
             ctx.kubectl.apply_file(source, timeout=deadline.call_timeout())
@@ -358,14 +377,10 @@ class NginxController:
             ) from None
         return f"{self.name} v{cfg.ingress_version} admits Ingresses ({probe.what} passed a server-side dry-run)"
 
-    def _remove_stale_webhook(self, ctx: Context) -> None:
+    def _remove_stale_webhook(self, ctx: Context, seen: IngressState) -> None:
         # ingress-nginx.md §3: delete the configuration only when provably stale (its Service is gone);
         # deleting a live one to get past the start-up race would switch validation off.
-        with ctx.lock:
-            seen = ctx.cache.pop(_SEEN_KEY, None)
-        if not isinstance(seen, Installation):
-            seen = self.observe(ctx)
-        if not seen.stale_webhook:
+        if not seen.leftover_webhook:
             return
         ctx.reporter.warn(
             f"validatingwebhookconfiguration {WEBHOOK_CONFIG} is left from an earlier install (its Service "

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from devctl.context import Context
 from devctl.ingress import IngressController, controller_for
+from devctl.ingress.state import IngressState
 from devctl.workflows.steps import Step
 
 
@@ -22,15 +23,18 @@ class IngressStep:
     name: str = "ingress"
     title: str = "Ingress controller"
     needs: tuple[str, ...] = ("cluster",)
+    seen: IngressState | None = None  # what check found, so apply starts from it instead of asking again
 
     def _controller(self, ctx: Context) -> IngressController:
         return self.controller if self.controller is not None else controller_for(ctx.cfg)
 
     def check(self, ctx: Context) -> str | None:
-        return self._controller(ctx).is_admitting(ctx)
+        controller = self._controller(ctx)
+        self.seen = controller.observe(ctx)
+        return controller.is_admitting(ctx, self.seen)
 
     def apply(self, ctx: Context) -> str:
-        return self._controller(ctx).ensure(ctx)
+        return self._controller(ctx).ensure(ctx, self.seen)
 
     def describe(self, ctx: Context) -> list[str]:
         return self._controller(ctx).describe(ctx)

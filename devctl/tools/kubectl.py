@@ -7,8 +7,9 @@ never act on the user's current context (kind.md §4; skaffold.md §4 "always pa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from devctl.errors import CommandError
 from devctl.runner import Background, ChunkSink, LineSink, Result, Runner
@@ -19,6 +20,41 @@ from devctl.runner import Background, ChunkSink, LineSink, Result, Runner
 # server's own 503s ("no endpoints available for service ...", "error trying to reach service: ...")
 # carry their own messages instead.
 BACKEND_UNAVAILABLE = "Error from server (ServiceUnavailable): the server is currently unable to handle the request"
+
+
+# How a kubectl call found the cluster's API; `devctl status --json` and `cluster status` show these words.
+ApiAccess = Literal["ok", "no-context", "unreachable", "unknown"]
+API_OK: ApiAccess = "ok"
+NO_CONTEXT: ApiAccess = "no-context"  # the kubeconfig has no such context (kind.md §8 "Kubeconfig entry lost")
+UNREACHABLE: ApiAccess = "unreachable"  # the context exists but the API server does not answer
+NOT_ASKED: ApiAccess = "unknown"  # e.g. no node runs, so there is nothing to ask
+
+# client-go's clientcmd: "context was not found for specified context: X" (kubectl without -n, kind#3034),
+# `context "X" does not exist` (with -n, and for apply and get --raw: docker-kubectl.md §3).
+_CONTEXT_MISSING = re.compile(
+    r"context was not found for specified context"
+    r'|context "[^"]*" does not exist'
+    r"|no context exists with the name"
+)
+# kubectl's wordings for an API server that does not answer (docker-kubectl.md §3, kind.md §8).
+_UNREACHABLE = (
+    "The connection to the server",
+    "Unable to connect to the server",
+    "connection refused",
+    "i/o timeout",
+    "deadline exceeded",
+    "handshake timeout",
+)
+
+
+def cluster_unreachable(text: str) -> ApiAccess | None:
+    """NO_CONTEXT or UNREACHABLE when kubectl's output says it could not talk to the cluster at all; None
+    when the failure was something else (the API answered: forbidden, not found, invalid...)."""
+    if _CONTEXT_MISSING.search(text):
+        return NO_CONTEXT
+    if any(marker in text for marker in _UNREACHABLE):
+        return UNREACHABLE
+    return None
 
 
 def is_backend_unavailable(err: CommandError) -> bool:
@@ -94,21 +130,6 @@ class Kubectl:
             return None
         data: dict[str, Any] = json.loads(res.stdout)
         return data
-
-    def jsonpath(
-        self,
-        resource: str,
-        name: str,
-        path: str,
-        *,
-        namespace: str | None = None,
-        timeout: float | None = None,
-    ) -> str:
-        args = ["get", resource, name]
-        if namespace:
-            args += ["-n", namespace]
-        args += ["-o", f"jsonpath={path}"]
-        return self.read(*args, timeout=timeout).stdout
 
     def service_proxy_get(
         self, namespace: str, service: str, port: int | str, path: str, *, timeout: float | None = None

@@ -1,4 +1,4 @@
-"""devctl.cluster.observe: the texts of kubectl's failures and the shape of docker inspect, read once."""
+"""devctl.cluster.observe: the shape of docker inspect and of devctl's ConfigMaps, read once."""
 
 from __future__ import annotations
 
@@ -6,33 +6,7 @@ from typing import Any
 
 import pytest
 
-from devctl.cluster.observe import is_context_missing, is_unreachable, read_hosting, registry_state
-from devctl.errors import CommandError
-
-
-def kubectl_error(stderr: str) -> CommandError:
-    return CommandError(["kubectl", "--context", "kind-tour", "get", "configmaps"], 1, "", stderr)
-
-
-@pytest.mark.parametrize(
-    ("stderr", "missing", "unreachable"),
-    [
-        # kind#3034: what kubectl prints for a --context that is not in the kubeconfig.
-        ("Error in configuration: context was not found for specified context: kind-tour", True, False),
-        # clientcmd's other wording (and the fake's).
-        ('error: context "kind-tour" does not exist', True, False),
-        # kind.md §8: a stopped node refuses the connection.
-        ("The connection to the server 127.0.0.1:40123 was refused - did you specify the right host or port?",
-         False, True),
-        ('Unable to connect to the server: dial tcp 127.0.0.1:40123: i/o timeout', False, True),
-        ('Error from server (Forbidden): configmaps is forbidden: User "x" cannot list resource', False, False),
-    ],
-    ids=["context not found", "context does not exist", "refused", "timeout", "forbidden"],
-)
-def test_kubectl_failures_are_told_apart(stderr: str, missing: bool, unreachable: bool) -> None:
-    err = kubectl_error(stderr)
-    assert is_context_missing(err) is missing
-    assert is_unreachable(err) is unreachable
+from devctl.cluster.observe import read_hosting, registry_state
 
 
 def real_inspect(**over: Any) -> dict[str, Any]:

@@ -10,9 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devctl.cluster.observe import NO_CONTEXT, OK, UNKNOWN, UNREACHABLE, NodeState, Observed, RegistryState
+from devctl.cluster.observe import NodeState, Observed, RegistryState
 from devctl.cluster.plan import ClusterPlan, plan, plan_cluster, plan_link, plan_registry
 from devctl.cluster.spec import ClusterSpec
+from devctl.tools.kubectl import API_OK as OK
+from devctl.tools.kubectl import NO_CONTEXT, UNREACHABLE
+from devctl.tools.kubectl import NOT_ASKED as UNKNOWN
 
 IMAGE = "kindest/node:v1.35.0@sha256:" + "a" * 64
 W = ClusterSpec("tour", IMAGE, 80, 443, "127.0.0.1", "kind-registry", 5001, "registry:2@sha256:b")
@@ -61,32 +64,71 @@ CLUSTER_TABLE: list[tuple[str, Observed, bool, frozenset[str], set[str]]] = [
     ("stopped node: start, then look again", nodes("exited"), False, frozenset(), {"start_nodes", "reobserve"}),
     ("created-only node: start", nodes("created"), False, frozenset(), {"start_nodes", "reobserve"}),
     ("still stopped after start: ask the user", nodes("exited"), False, frozenset({"start_nodes"}), {"blocked"}),
-    ("still stopped after start, --recreate: rebuild", nodes("exited"), True, frozenset({"start_nodes"}),
-     REBUILD | {"recreate"}),
+    (
+        "still stopped after start, --recreate: rebuild",
+        nodes("exited"),
+        True,
+        frozenset({"start_nodes"}),
+        REBUILD | {"recreate"},
+    ),
     ("paused node: ask the user", nodes("paused"), False, frozenset(), {"blocked"}),
     ("dead node, --recreate: rebuild", nodes("dead"), True, frozenset(), REBUILD | {"recreate"}),
     ("context missing: export kubeconfig", access(NO_CONTEXT), False, frozenset(), {"export_kubeconfig", "reobserve"}),
-    ("context still missing after export: half-created, rebuild", access(NO_CONTEXT), False,
-     frozenset({"export_kubeconfig"}), REBUILD),
-    ("no stamp after export: interrupted create, rebuild", api(stamp=None), False, frozenset({"export_kubeconfig"}),
-     REBUILD),
+    (
+        "context still missing after export: half-created, rebuild",
+        access(NO_CONTEXT),
+        False,
+        frozenset({"export_kubeconfig"}),
+        REBUILD,
+    ),
+    (
+        "no stamp after export: interrupted create, rebuild",
+        api(stamp=None),
+        False,
+        frozenset({"export_kubeconfig"}),
+        REBUILD,
+    ),
     ("API not answering: wait", access(UNREACHABLE), False, frozenset(), {"wait_api", "reobserve"}),
-    ("API still silent after the wait: ask the user", access(UNREACHABLE), False, frozenset({"wait_api"}),
-     {"blocked"}),
-    ("API still silent, --recreate: rebuild", access(UNREACHABLE), True, frozenset({"wait_api"}),
-     REBUILD | {"recreate"}),
+    ("API still silent after the wait: ask the user", access(UNREACHABLE), False, frozenset({"wait_api"}), {"blocked"}),
+    (
+        "API still silent, --recreate: rebuild",
+        access(UNREACHABLE),
+        True,
+        frozenset({"wait_api"}),
+        REBUILD | {"recreate"},
+    ),
     ("all nodes run but nobody asked the API: wait", access(UNKNOWN), False, frozenset(), {"wait_api", "reobserve"}),
     ("not made by devctl: report, keep", api(stamp=None), False, frozenset(), {"drift"}),
     ("not made by devctl, --recreate: rebuild", api(stamp=None), True, frozenset(), REBUILD | {"recreate", "drift"}),
-    ("lost a create race: stamp what the other devctl made", api(stamp=None), False, frozenset({"create_race"}),
-     {"stamp"}),
+    (
+        "lost a create race: stamp what the other devctl made",
+        api(stamp=None),
+        False,
+        frozenset({"create_race"}),
+        {"stamp"},
+    ),
     ("other HTTP port: report, keep", api(stamp=STAMP | {"http_port": 8080}), False, frozenset(), {"drift"}),
-    ("other HTTP port, --recreate: rebuild", api(stamp=STAMP | {"http_port": 8080}), True, frozenset(),
-     REBUILD | {"recreate", "drift"}),
-    ("other node image: report, keep", api(stamp=STAMP | {"node_image": "kindest/node:v1.34.0"}), False,
-     frozenset(), {"drift"}),
-    ("other registry port: nothing (rewired without a new cluster)",
-     api(stamp=STAMP | {"registry_port": 5002}), False, frozenset(), set()),
+    (
+        "other HTTP port, --recreate: rebuild",
+        api(stamp=STAMP | {"http_port": 8080}),
+        True,
+        frozenset(),
+        REBUILD | {"recreate", "drift"},
+    ),
+    (
+        "other node image: report, keep",
+        api(stamp=STAMP | {"node_image": "kindest/node:v1.34.0"}),
+        False,
+        frozenset(),
+        {"drift"},
+    ),
+    (
+        "other registry port: nothing (rewired without a new cluster)",
+        api(stamp=STAMP | {"registry_port": 5002}),
+        False,
+        frozenset(),
+        set(),
+    ),
     ("older devctl made it: no drift", api(stamp=STAMP | {"devctl_version": "0.0.1"}), False, frozenset(), set()),
     ("--recreate on a healthy cluster: nothing to rebuild", api(), True, frozenset(), set()),
 ]
@@ -151,13 +193,16 @@ REGISTRY_TABLE: list[tuple[str, RegistryState | None, bool, set[str]]] = [
     ("running as wanted: nothing", REG, False, set()),
     ("stopped: start it, do not run another", replace(REG, state="exited"), False, {"start_registry"}),
     ("other image: report, keep", replace(REG, image="registry:3"), False, {"drift"}),
-    ("other image, --recreate: replace", replace(REG, image="registry:3"), True,
-     {"replace_registry", "drift"}),
+    ("other image, --recreate: replace", replace(REG, image="registry:3"), True, {"replace_registry", "drift"}),
     ("other port: report, keep", replace(REG, host_port=5002), False, {"drift"}),
     ("published on every address: report", replace(REG, host_ip="0.0.0.0"), False, {"drift"}),
     ("not published at all: report", replace(REG, host_ip=None, host_port=None), False, {"drift"}),
-    ("stopped with other image: start it as it is, report", replace(REG, state="exited", image="r:3"),
-     False, {"start_registry", "drift"}),
+    (
+        "stopped with other image: start it as it is, report",
+        replace(REG, state="exited", image="r:3"),
+        False,
+        {"start_registry", "drift"},
+    ),
     ("dead: ask the user", replace(REG, state="dead"), False, {"blocked"}),
     ("dead, --recreate: replace", replace(REG, state="dead"), True, {"replace_registry"}),
 ]
@@ -176,14 +221,23 @@ LINK_DECISIONS = ("connect_registry", "configure_nodes", "publish_configmap")
 OFF_KIND = replace(REG, networks=("bridge",))
 
 LINK_TABLE: list[tuple[str, Observed, set[str]]] = [
-    ("fresh: connect, configure, publish", Observed(RUNNING, OFF_KIND, OK, "", STAMP, None),
-     {"connect_registry", "configure_nodes", "publish_configmap"}),
+    (
+        "fresh: connect, configure, publish",
+        Observed(RUNNING, OFF_KIND, OK, "", STAMP, None),
+        {"connect_registry", "configure_nodes", "publish_configmap"},
+    ),
     ("wired: nothing", api(), set()),
     ("on kind, but not published: configure and publish", api(hosting=None), {"configure_nodes", "publish_configmap"}),
-    ("published for another port: configure and publish", api(hosting=HOSTING | {"host": "localhost:5002"}),
-     {"configure_nodes", "publish_configmap"}),
-    ("published under another registry name: configure and publish",
-     api(hosting=HOSTING | {"hostFromClusterNetwork": "reg:5000"}), {"configure_nodes", "publish_configmap"}),
+    (
+        "published for another port: configure and publish",
+        api(hosting=HOSTING | {"host": "localhost:5002"}),
+        {"configure_nodes", "publish_configmap"},
+    ),
+    (
+        "published under another registry name: configure and publish",
+        api(hosting=HOSTING | {"hostFromClusterNetwork": "reg:5000"}),
+        {"configure_nodes", "publish_configmap"},
+    ),
     ("re-connected only", Observed(RUNNING, OFF_KIND, OK, "", STAMP, HOSTING), {"connect_registry"}),
     ("no registry: wait", Observed(RUNNING, None, OK, "", STAMP, None), set()),
     ("cluster not answering: wait", Observed(RUNNING, OFF_KIND, UNREACHABLE), set()),

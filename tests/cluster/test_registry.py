@@ -40,7 +40,8 @@ def test_the_kep_1755_configmap_names_where_to_push_from_the_host_and_from_pods(
 
 
 def test_a_published_configmap_satisfies_the_link_plan() -> None:
-    from devctl.cluster.observe import OK, NodeState, Observed, RegistryState
+    from devctl.cluster.observe import NodeState, Observed, RegistryState
+    from devctl.tools.kubectl import API_OK as OK
 
     hosting = read_hosting(json.loads(hosting_manifest(W, 5001)))
     reg = RegistryState("kind-registry", "running", W.registry_image, ("kind",), "127.0.0.1", 5001)

@@ -33,9 +33,7 @@ from devctl.tools.kind import Kind
 from tests.conftest import REPO, FakeWorld
 
 MANIFEST = REPO / "tests" / "data" / "ingress-nginx-kind-v1.15.1.yaml"
-PINNED_URL = (
-    "https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.15.1/deploy/static/provider/kind/deploy.yaml"
-)
+PINNED_URL = "https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.15.1/deploy/static/provider/kind/deploy.yaml"
 
 PROJECT_INGRESS = """\
 apiVersion: networking.k8s.io/v1
@@ -262,13 +260,13 @@ def test_a_timeout_names_the_stage_that_did_not_finish(
 
 def test_an_installed_admitting_controller_is_recognised_in_two_kubectl_calls(env: Env) -> None:
     controller = env.controller()
-    assert controller.is_admitting(env.ctx) is None, "nothing installed yet"
+    assert controller.is_admitting(env.ctx, controller.observe(env.ctx)) is None, "nothing installed yet"
     controller.ensure(env.ctx)
     # Skaffold has applied the project's Ingress since: its own update must not count as an overlap.
     env.ctx.kubectl.apply((env.k8s / "ingress.yaml").read_text())
     env.world.clear_calls()
 
-    reason = controller.is_admitting(env.ctx)
+    reason = controller.is_admitting(env.ctx, controller.observe(env.ctx))
 
     assert reason == "ingress-nginx v1.15.1 is installed and admits Ingresses"
     argvs = env.kubectl_argvs()
@@ -282,9 +280,11 @@ def test_an_install_still_starting_is_completed_not_torn_down(env: Env) -> None:
     env.ctx.kubectl.apply_file(str(MANIFEST))
     env.world.clear_calls()
 
-    assert env.controller().is_admitting(env.ctx) is None
+    controller = env.controller()
+    seen = controller.observe(env.ctx)
+    assert not seen.admitting and controller.is_admitting(env.ctx, seen) is None
     assert len(env.kubectl_argvs()) == 1, "the listing already shows the controller is not available"
-    env.controller().ensure(env.ctx)
+    controller.ensure(env.ctx, seen)
 
     # Its webhook configuration is live, only not answering yet: deleting it would switch validation off (§3).
     assert not index_of(env.kubectl_argvs(), lambda a: "delete" in a)
@@ -299,8 +299,9 @@ def test_a_stale_webhook_configuration_is_reported_and_deleted_before_reinstalli
     env.world.clear_calls()
     controller = env.controller()
 
-    assert controller.is_admitting(env.ctx) is None
-    controller.ensure(env.ctx)
+    seen = controller.observe(env.ctx)
+    assert seen.leftover_webhook and controller.is_admitting(env.ctx, seen) is None
+    controller.ensure(env.ctx, seen)
 
     argvs = env.kubectl_argvs()
     deletes = index_of(argvs, lambda a: a[2:4] == ["delete", "validatingwebhookconfiguration"])
@@ -341,9 +342,13 @@ def test_describe_lists_the_pinned_commands_in_order(env: Env) -> None:
     lines = env.controller().describe(env.ctx)
     text = "\n".join(lines)
     assert f"kubectl --context kind-tour apply -f {MANIFEST}" in text
-    order = ["rollout status deployment/ingress-nginx-controller", "validatingwebhookconfiguration",
-             "endpointslices", "--dry-run=server"]
-    after_apply = text[text.index(" apply -f "):]
+    order = [
+        "rollout status deployment/ingress-nginx-controller",
+        "validatingwebhookconfiguration",
+        "endpointslices",
+        "--dry-run=server",
+    ]
+    after_apply = text[text.index(" apply -f ") :]
     positions = [after_apply.index(s) for s in order]
     assert positions == sorted(positions)
     assert "Ingress tour-ingress" in text
@@ -406,41 +411,76 @@ def test_a_ready_endpoint_needs_an_address_and_a_ready_condition(endpoints: list
 
 def test_observe_reads_an_install_from_one_listing() -> None:
     items = [
-        {"kind": "Deployment", "metadata": {"name": "ingress-nginx-controller",
-                                            "labels": {"app.kubernetes.io/version": "1.15.1"}},
-         "spec": {"replicas": 1}, "status": {"availableReplicas": 1}},
+        {
+            "kind": "Deployment",
+            "metadata": {"name": "ingress-nginx-controller", "labels": {"app.kubernetes.io/version": "1.15.1"}},
+            "spec": {"replicas": 1},
+            "status": {"availableReplicas": 1},
+        },
         {"kind": "Service", "metadata": {"name": "ingress-nginx-controller-admission"}},
-        {"kind": "EndpointSlice", "metadata": {"name": "x", "labels": {
-            "kubernetes.io/service-name": "ingress-nginx-controller-admission"}},
-         "endpoints": [{"addresses": ["10.244.0.7"], "conditions": {"ready": True}}]},
-        {"kind": "ValidatingWebhookConfiguration", "metadata": {"name": "ingress-nginx-admission"},
-         "webhooks": [{"clientConfig": {"caBundle": "Q0E="}}]},
+        {
+            "kind": "EndpointSlice",
+            "metadata": {"name": "x", "labels": {"kubernetes.io/service-name": "ingress-nginx-controller-admission"}},
+            "endpoints": [{"addresses": ["10.244.0.7"], "conditions": {"ready": True}}],
+        },
+        {
+            "kind": "ValidatingWebhookConfiguration",
+            "metadata": {"name": "ingress-nginx-admission"},
+            "webhooks": [{"clientConfig": {"caBundle": "Q0E="}}],
+        },
     ]
     assert observe(items).shortfalls("1.15.1") == []
     assert observe(items).shortfalls("1.16.0") == ["controller v1.15.1 installed, v1.16.0 pinned"]
     assert observe(items[:1] + items[2:]).stale_webhook
-    unpatched = {"kind": "ValidatingWebhookConfiguration", "metadata": {"name": "ingress-nginx-admission"},
-                 "webhooks": [{"clientConfig": {}}]}
-    assert "webhook caBundle empty" in observe([*items[:3], unpatched]).shortfalls("1.15.1")
-    assert Installation().shortfalls("1.15.1") == ["no controller Deployment", "no admission webhook configuration"]
+    unpatched = {
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "ingress-nginx-admission"},
+        "webhooks": [{"clientConfig": {}}],
+    }
+    assert "the admission webhook's caBundle is not patched yet" in observe([*items[:3], unpatched]).shortfalls(
+        "1.15.1"
+    )
+    assert Installation().shortfalls("1.15.1") == [
+        "no controller Deployment ingress-nginx/ingress-nginx-controller",
+        "no admission webhook configuration",
+    ]
 
 
 def test_pod_and_event_summaries() -> None:
-    pod = {"metadata": {"name": "c-1"}, "spec": {"nodeName": "tour-control-plane"},
-           "status": {"phase": "Pending", "containerStatuses": [
-               {"ready": False, "restartCount": 2, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}
+    pod = {
+        "metadata": {"name": "c-1"},
+        "spec": {"nodeName": "tour-control-plane"},
+        "status": {
+            "phase": "Pending",
+            "containerStatuses": [
+                {"ready": False, "restartCount": 2, "state": {"waiting": {"reason": "ImagePullBackOff"}}}
+            ],
+        },
+    }
     assert pod_summary(pod) == "c-1  Pending  ready 0/1  restarts 2  node tour-control-plane  ImagePullBackOff"
-    events = [{"lastTimestamp": f"2026-01-01T00:00:{i:02d}Z", "type": "Normal", "reason": f"R{i}",
-               "involvedObject": {"kind": "Pod", "name": "c-1"}, "message": "m"} for i in range(12, 0, -1)]
+    events = [
+        {
+            "lastTimestamp": f"2026-01-01T00:00:{i:02d}Z",
+            "type": "Normal",
+            "reason": f"R{i}",
+            "involvedObject": {"kind": "Pod", "name": "c-1"},
+            "message": "m",
+        }
+        for i in range(12, 0, -1)
+    ]
     lines = recent_events(events)
     assert len(lines) == 10
     assert lines[0].startswith("2026-01-01T00:00:03Z") and lines[-1].startswith("2026-01-01T00:00:12Z")
 
 
 def test_the_denial_reason_keeps_every_invalid_path() -> None:
-    stderr = ("Warning: path /a(.*) cannot be used with pathType Prefix\n"
-              'Error from server (BadRequest): error when creating "STDIN": admission webhook '
-              '"validate.nginx.ingress.kubernetes.io" denied the request: ingress contains invalid paths: '
-              "path /a(.*) cannot be used with pathType Prefix\npath /b(.*) cannot be used with pathType Exact\n")
-    assert denial_reason(stderr) == ("ingress contains invalid paths: path /a(.*) cannot be used with pathType "
-                                     "Prefix; path /b(.*) cannot be used with pathType Exact")
+    stderr = (
+        "Warning: path /a(.*) cannot be used with pathType Prefix\n"
+        'Error from server (BadRequest): error when creating "STDIN": admission webhook '
+        '"validate.nginx.ingress.kubernetes.io" denied the request: ingress contains invalid paths: '
+        "path /a(.*) cannot be used with pathType Prefix\npath /b(.*) cannot be used with pathType Exact\n"
+    )
+    assert denial_reason(stderr) == (
+        "ingress contains invalid paths: path /a(.*) cannot be used with pathType "
+        "Prefix; path /b(.*) cannot be used with pathType Exact"
+    )
