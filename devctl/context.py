@@ -1,9 +1,6 @@
-"""What a workflow step gets: config, runner, one adapter per tool, a reporter, a cache of lookups."""
+"""What a workflow step gets: config, runner, one adapter per tool, a reporter."""
 
 from __future__ import annotations
-
-import threading
-from typing import Any
 
 from devctl.config import Config
 from devctl.report import Reporter, SilentReporter
@@ -24,8 +21,6 @@ class Context:
         self.skaffold = Skaffold(runner, cfg.context)
         self.docker = Docker(runner)
         self.kind = Kind(runner)
-        self.cache: dict[str, Any] = {}  # lookups steps share within one run
-        self.lock = threading.Lock()  # guards cache across the threads of parallel steps
 
     @classmethod
     def create(cls, cfg: Config, *, reporter: Reporter | None = None, runner: Runner | None = None) -> Context:

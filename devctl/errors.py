@@ -11,7 +11,6 @@ import shlex
 from collections.abc import Sequence
 
 # Documented in the README ("Exit codes").
-EXIT_OK = 0
 EXIT_FAILURE = 1  # an operation or a required check failed (tool error, Docker down, busy port, timeout)
 EXIT_USAGE = 2  # bad flag or configuration value, unknown name, unreadable input file
 EXIT_INTERRUPTED = 130  # Ctrl-C before anything could be cleaned up gracefully
@@ -72,10 +71,6 @@ class CommandError(DevctlError):
 
 class CommandTimeout(DevctlError):
     """An external command did not finish within its deadline."""
-
-
-class Interrupted(DevctlError):
-    exit_code = EXIT_INTERRUPTED
 
 
 def chain(err: BaseException) -> list[str]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from devctl.context import Context
 from devctl.stack import SECRET_KEYS, SECRET_NAME
-from devctl.workflows.steps import FuncStep, Step
 
 NAMESPACE = "default"
 
@@ -75,19 +74,22 @@ def ensure(ctx: Context, state: SecretState | None = None) -> str:
     return f"{verb} secret {SECRET_NAME}"
 
 
-def step() -> Step:
-    def check(ctx: Context) -> str | None:
-        st = read(ctx)
-        ctx.cache["secrets"] = st
-        return f"{SECRET_NAME} has {', '.join(SECRET_KEYS)}" if not st.missing_keys else None
+@dataclass
+class SecretsStep:
+    name: str = "secrets"
+    title: str = "Dev secrets"
+    needs: tuple[str, ...] = ("cluster",)
+    seen: SecretState | None = None  # what check read, so apply does not read it again
 
-    def apply(ctx: Context) -> str:
-        return ensure(ctx, ctx.cache.get("secrets"))
+    def check(self, ctx: Context) -> str | None:
+        self.seen = read(ctx)
+        return f"{SECRET_NAME} has {', '.join(SECRET_KEYS)}" if not self.seen.missing_keys else None
 
-    def describe(ctx: Context) -> list[str]:
+    def apply(self, ctx: Context) -> str:
+        return ensure(ctx, self.seen)
+
+    def describe(self, ctx: Context) -> list[str]:
         return [
             f"ensure Secret {NAMESPACE}/{SECRET_NAME} with {', '.join(SECRET_KEYS)} "
             "(generated with secrets.token_urlsafe when missing; existing values kept)"
         ]
-
-    return FuncStep("secrets", "Dev secrets", apply, check, describe, needs=("cluster",))

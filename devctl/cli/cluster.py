@@ -9,7 +9,7 @@ import typer
 from devctl.cli._common import console, make_context, print_json
 
 if TYPE_CHECKING:
-    from devctl.cluster import ClusterStatus
+    from devctl.cluster.report import ClusterReport
 
 app = typer.Typer(
     help=(
@@ -36,11 +36,12 @@ def up(
 ) -> None:
     """Create or reuse the kind cluster and the local registry. Under --dry-run, print the plan and the
     kind config instead."""
+    from devctl.cluster.run import ClusterRun
     from devctl.cluster.steps import cluster_steps
     from devctl.workflows.steps import describe_steps, run_steps
 
     c = make_context(ctx)
-    steps = cluster_steps(recreate)
+    steps = cluster_steps(ClusterRun(recreate))
     try:
         if c.cfg.dry_run:
             for line in describe_steps(steps, c):
@@ -62,11 +63,11 @@ def status(
 ) -> None:
     """What exists (node containers, API, stamp, registry), how it differs from the wanted spec, and
     what `devctl cluster up` would do. Reads only."""
-    from devctl.cluster import status as cluster_status
+    from devctl.cluster.report import report
 
     c = make_context(ctx)
     try:
-        st = cluster_status(c)
+        st = report(c)
     finally:
         c.reporter.close()
     if json_out:
@@ -75,7 +76,7 @@ def status(
         _render(st)
 
 
-def _render(st: ClusterStatus) -> None:
+def _render(st: ClusterReport) -> None:
     from rich.table import Table
 
     obs, p = st.observed, st.plan

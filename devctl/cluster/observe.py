@@ -14,6 +14,7 @@ Three reads answer everything on a warm machine (the budget is 3 calls for the c
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -22,7 +23,6 @@ import yaml
 from devctl.cluster.spec import REGISTRY_CONTAINER_PORT, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, read_stamp
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
-from devctl.parallel import in_parallel
 from devctl.tools.docker import DockerDown, is_daemon_down
 from devctl.tools.kubectl import API_OK, NOT_ASKED, UNREACHABLE, ApiAccess, cluster_unreachable
 
@@ -187,10 +187,10 @@ def observe_cluster(ctx: Context, spec: ClusterSpec, registry: RegistryState | N
 def observe(ctx: Context, spec: ClusterSpec) -> Observed:
     """Everything the plan needs: 2 calls without a running cluster, 3 with one. The registry read runs
     beside the cluster's (which may take two calls in a row): on a cold `up` this is the critical path."""
-
-    cluster: Observed
-    cluster, registry = in_parallel(lambda: observe_cluster(ctx, spec), lambda: observe_registry(ctx, spec))
-    return replace(cluster, registry=registry)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        registry = pool.submit(observe_registry, ctx, spec)
+        cluster = observe_cluster(ctx, spec)
+        return replace(cluster, registry=registry.result())
 
 
 def published_ports(ctx: Context, names: list[str]) -> set[int]:

@@ -39,9 +39,8 @@ RECREATE_HINT = "`devctl up --recreate` deletes and recreates it"
 
 @dataclass(frozen=True)
 class ClusterPlan:
-    """What the cluster step does and why."""
+    """The cluster's next actions and why."""
 
-    # cluster
     create: bool = False
     delete: bool = False  # delete the existing nodes first (before create)
     recreate: bool = False  # that delete rebuilds a cluster the user asked to rebuild (--recreate)
@@ -53,39 +52,86 @@ class ClusterPlan:
     drift: tuple[FieldDiff, ...] = ()
     blocked: str | None = None  # a state devctl will not fix on its own
     hint: str | None = None
-    # registry
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def actions(self) -> bool:
+        return bool(
+            self.create or self.delete or self.start_nodes or self.wait_api or self.export_kubeconfig or self.stamp
+        )
+
+
+@dataclass(frozen=True)
+class RegistryPlan:
+    """The registry container's next action and why."""
+
     run_registry: bool = False
     start_registry: bool = False
     replace_registry: bool = False
-    # link
+    drift: tuple[FieldDiff, ...] = ()
+    blocked: str | None = None
+    hint: str | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def actions(self) -> bool:
+        return self.run_registry or self.start_registry or self.replace_registry
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    """What wires the registry into the cluster, and why."""
+
     connect_registry: bool = False
     configure_nodes: tuple[str, ...] = ()
     publish_configmap: bool = False
     reasons: tuple[str, ...] = ()
 
     @property
-    def cluster_actions(self) -> bool:
-        return bool(
-            self.create or self.delete or self.start_nodes or self.wait_api or self.export_kubeconfig or self.stamp
-        )
-
-    @property
-    def registry_actions(self) -> bool:
-        return self.run_registry or self.start_registry or self.replace_registry
-
-    @property
-    def link_actions(self) -> bool:
+    def actions(self) -> bool:
         return self.connect_registry or bool(self.configure_nodes) or self.publish_configmap
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The three plans for one observation: what `devctl up` would do (``cluster status`` shows it)."""
+
+    cluster: ClusterPlan
+    registry: RegistryPlan
+    link: LinkPlan
+
+    @property
+    def drift(self) -> tuple[FieldDiff, ...]:
+        return self.cluster.drift + self.registry.drift
+
+    @property
+    def blocked(self) -> str | None:
+        return "; ".join(b for b in (self.cluster.blocked, self.registry.blocked) if b) or None
+
+    @property
+    def hint(self) -> str | None:
+        return "; ".join(h for h in (self.cluster.hint, self.registry.hint) if h) or None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.cluster.reasons + self.registry.reasons + self.link.reasons
 
     @property
     def noop(self) -> bool:
-        return not (self.cluster_actions or self.registry_actions or self.link_actions or self.blocked)
+        return not (self.cluster.actions or self.registry.actions or self.link.actions or self.blocked)
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["drift"] = [d.to_json() for d in self.drift]
-        out["noop"] = self.noop
-        return out
+        cluster, registry, link = asdict(self.cluster), asdict(self.registry), asdict(self.link)
+        return {
+            **{k: v for k, v in cluster.items() if k not in ("drift", "blocked", "hint", "reasons")},
+            **{k: v for k, v in registry.items() if k not in ("drift", "blocked", "hint", "reasons")},
+            **{k: v for k, v in link.items() if k != "reasons"},
+            "drift": [d.to_json() for d in self.drift],
+            "blocked": self.blocked,
+            "hint": self.hint,
+            "reasons": list(self.reasons),
+            "noop": self.noop,
+        }
 
 
 def _rebuild(reason: str, *, recreate: bool = False) -> ClusterPlan:
@@ -186,27 +232,27 @@ def registry_drift(wanted: ClusterSpec, reg: RegistryState) -> tuple[FieldDiff, 
     return tuple(out)
 
 
-def plan_registry(wanted: ClusterSpec, reg: RegistryState | None, *, recreate: bool = False) -> ClusterPlan:
+def plan_registry(wanted: ClusterSpec, reg: RegistryState | None, *, recreate: bool = False) -> RegistryPlan:
     name = wanted.registry_name
     if reg is None:
-        return ClusterPlan(run_registry=True, reasons=(f"there is no container named {name}",))
+        return RegistryPlan(run_registry=True, reasons=(f"there is no container named {name}",))
     drift = registry_drift(wanted, reg)
     if drift and recreate:
-        return ClusterPlan(
+        return RegistryPlan(
             replace_registry=True,
             drift=drift,
             reasons=(f"registry {name} differs from the wanted spec: replacing it (--recreate)",),
         )
     kept = f" (differs from the wanted spec; kept as it is: {RECREATE_HINT})" if drift else ""
     if reg.running:
-        return ClusterPlan(drift=drift, reasons=(f"registry {name} is running{kept}",))
+        return RegistryPlan(drift=drift, reasons=(f"registry {name} is running{kept}",))
     if reg.state in STARTABLE:
-        return ClusterPlan(start_registry=True, drift=drift, reasons=(f"registry {name} is {reg.state}{kept}",))
+        return RegistryPlan(start_registry=True, drift=drift, reasons=(f"registry {name} is {reg.state}{kept}",))
     if recreate:
-        return ClusterPlan(
+        return RegistryPlan(
             replace_registry=True, drift=drift, reasons=(f"registry {name} is {reg.state}: replacing it",)
         )
-    return ClusterPlan(
+    return RegistryPlan(
         blocked=f"registry container {name} is {reg.state}",
         hint=f"`docker rm -f {name}` and run devctl again, or {RECREATE_HINT}",
         drift=drift,
@@ -221,12 +267,12 @@ def wanted_hosting(wanted: ClusterSpec, port: int) -> dict[str, str]:
     }
 
 
-def plan_link(wanted: ClusterSpec, obs: Observed) -> ClusterPlan:
+def plan_link(wanted: ClusterSpec, obs: Observed) -> LinkPlan:
     """Wire a running registry into a reachable cluster. The KEP ConfigMap is written last, so a
     matching one means the nodes' hosts.toml were written too (no extra read of the nodes)."""
     reg = obs.registry
     if reg is None or not obs.nodes or obs.access != API_OK:
-        return ClusterPlan(reasons=("registry link: waits for a running registry and a reachable cluster",))
+        return LinkPlan(reasons=("registry link: waits for a running registry and a reachable cluster",))
     connect = "kind" not in reg.networks  # kind.md §6 step 4: connecting twice is an error
     # A registry kept with drift stays reachable where it really is published.
     port = reg.host_port or wanted.registry_port
@@ -240,7 +286,7 @@ def plan_link(wanted: ClusterSpec, obs: Observed) -> ClusterPlan:
         reasons.append(f"the nodes do not know the registry as localhost:{port} yet")
     if not reasons:
         reasons.append(f"registry {reg.name} is wired in as localhost:{port}")
-    return ClusterPlan(
+    return LinkPlan(
         connect_registry=connect,
         configure_nodes=tuple(n.name for n in obs.nodes) if publish else (),
         publish_configmap=publish,
@@ -248,7 +294,7 @@ def plan_link(wanted: ClusterSpec, obs: Observed) -> ClusterPlan:
     )
 
 
-def predict(wanted: ClusterSpec, obs: Observed, cluster: ClusterPlan, registry: ClusterPlan) -> Observed:
+def predict(wanted: ClusterSpec, obs: Observed, cluster: ClusterPlan, registry: RegistryPlan) -> Observed:
     """What will be observed after the cluster and registry actions (for the link's plan under
     --dry-run and in `status`)."""
     reg = obs.registry
@@ -268,28 +314,12 @@ def predict(wanted: ClusterSpec, obs: Observed, cluster: ClusterPlan, registry: 
     return replace(obs, registry=reg)
 
 
-def plan(
-    wanted: ClusterSpec, obs: Observed, *, recreate: bool = False, after: frozenset[str] = frozenset()
-) -> ClusterPlan:
+def plan(wanted: ClusterSpec, obs: Observed, *, recreate: bool = False, after: frozenset[str] = frozenset()) -> Plan:
     """All decisions for the current observation (the link's predicted from the other two)."""
     cluster = plan_cluster(wanted, obs, recreate=recreate, after=after)
     registry = plan_registry(wanted, obs.registry, recreate=recreate)
     if cluster.reobserve or cluster.blocked:
-        link = ClusterPlan(reasons=("registry link: decided once the cluster answers",))
+        link = LinkPlan(reasons=("registry link: decided once the cluster answers",))
     else:
         link = plan_link(wanted, predict(wanted, obs, cluster, registry))
-    blocked = "; ".join(b for b in (cluster.blocked, registry.blocked) if b) or None
-    hint = "; ".join(h for h in (cluster.hint, registry.hint) if h) or None
-    return replace(
-        cluster,
-        run_registry=registry.run_registry,
-        start_registry=registry.start_registry,
-        replace_registry=registry.replace_registry,
-        connect_registry=link.connect_registry,
-        configure_nodes=link.configure_nodes,
-        publish_configmap=link.publish_configmap,
-        drift=cluster.drift + registry.drift,
-        blocked=blocked,
-        hint=hint,
-        reasons=cluster.reasons + registry.reasons + link.reasons,
-    )
+    return Plan(cluster, registry, link)

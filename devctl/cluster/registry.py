@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from devctl.cluster.plan import ClusterPlan, wanted_hosting
+from devctl.cluster.plan import LinkPlan, RegistryPlan, wanted_hosting
 from devctl.cluster.spec import CERTS_DIR, REGISTRY_CONTAINER_PORT, REGISTRY_LISTEN_ADDRESS, ClusterSpec, knob
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError
@@ -58,7 +58,7 @@ def hosting_manifest(spec: ClusterSpec, port: int) -> str:
     return json.dumps(cm, indent=2)
 
 
-def ensure_registry(ctx: Context, spec: ClusterSpec, p: ClusterPlan) -> str:
+def ensure_registry(ctx: Context, spec: ClusterSpec, p: RegistryPlan) -> str:
     """Run, start or replace the registry container as planned; returns a note."""
     name = spec.registry_name
     if p.replace_registry:
@@ -87,7 +87,7 @@ def ensure_registry(ctx: Context, spec: ClusterSpec, p: ClusterPlan) -> str:
     return f"{name} is running"
 
 
-def link(ctx: Context, spec: ClusterSpec, p: ClusterPlan, port: int) -> str:
+def link(ctx: Context, spec: ClusterSpec, p: LinkPlan, port: int) -> str:
     """Connect the registry to the kind network, teach every node its address, publish it (kind.md §6 3-5)."""
     done = []
     if p.connect_registry:

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from devctl.errors import UsageError
 from devctl.routing.rules import (
     EXACT,
     HostRoutes,
     Location,
-    build_routes,
     compile_rule,
     find_location,
-    load_ingresses,
     nginx_uri,
 )
 
@@ -196,11 +193,6 @@ def _admission(hr: HostRoutes) -> list[LintWarning]:
             )
         )
     return out
-
-
-def lint_manifests(root: Path) -> list[LintWarning]:
-    """Load, build and lint in one call (for `devctl doctor`); UsageError when unreadable."""
-    return lint(build_routes(load_ingresses(root)))
 
 
 def lint(routes: dict[str, HostRoutes]) -> list[LintWarning]:

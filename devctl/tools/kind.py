@@ -27,10 +27,6 @@ class Kind:
         out = self.runner.output(["kind", "get", "clusters"]).stdout
         return [ln.strip() for ln in out.splitlines() if ln.strip()]
 
-    def get_nodes(self, name: str) -> list[str]:
-        out = self.runner.output(["kind", "get", "nodes", "--name", name]).stdout
-        return [ln.strip() for ln in out.splitlines() if ln.strip()]
-
     def create_cluster(
         self, name: str, config_yaml: str, *, image: str | None = None, timeout: float | None = None
     ) -> Result:

@@ -8,9 +8,9 @@ build and the ingress wait) overlap. The first failure stops new steps from star
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -75,7 +75,6 @@ class PlanResult:
 class StepFailed(DevctlError):
     def __init__(self, title: str, err: DevctlError) -> None:
         super().__init__(f"{title} failed", hint=err.hint)
-        self.step_title = title
         self.__cause__ = err
 
 
@@ -99,74 +98,56 @@ def describe_steps(steps: Sequence[Step], ctx: Context) -> list[str]:
     return lines
 
 
-def run_steps(steps: Sequence[Step], ctx: Context, *, max_workers: int = 4) -> PlanResult:
-    """Run steps respecting ``needs``; independent ones run concurrently. Raises StepFailed."""
-    _validate(steps)
+def _run_one(step: Step, ctx: Context) -> StepOutcome:
     rep = ctx.reporter
+    started = time.monotonic()
+    rep.step_started(step.title)
+    try:
+        reason = step.check(ctx)
+        if reason is not None:
+            rep.step_skipped(step.title, reason)
+            return StepOutcome(step.name, step.title, "skipped", time.monotonic() - started, reason)
+        note = step.apply(ctx)
+    except DevctlError as err:
+        rep.step_failed(step.title, time.monotonic() - started, str(err))
+        raise StepFailed(step.title, err) from err
+    except BaseException:
+        rep.step_failed(step.title, time.monotonic() - started)
+        raise
+    seconds = time.monotonic() - started
+    rep.step_done(step.title, seconds, note)
+    return StepOutcome(step.name, step.title, "done", seconds, note)
+
+
+def run_steps(steps: Sequence[Step], ctx: Context, *, max_workers: int = 4) -> PlanResult:
+    """Run steps respecting ``needs``; independent ones run concurrently. The first failure stops steps
+    that have not started; it is raised (StepFailed for devctl's own errors) once the running ones have
+    finished: none is abandoned, whatever ends the run (a failure, Ctrl-C)."""
+    _validate(steps)
     outcomes: dict[str, StepOutcome] = {}
-
-    def one(step: Step) -> StepOutcome:
-        started = time.monotonic()
-        rep.step_started(step.title)
-        try:
-            reason = step.check(ctx)
-            if reason is not None:
-                out = StepOutcome(step.name, step.title, "skipped", time.monotonic() - started, reason)
-                rep.step_skipped(step.title, reason)
-                return out
-            note = step.apply(ctx)
-        except DevctlError as err:
-            secs = time.monotonic() - started
-            rep.step_failed(step.title, secs, str(err))
-            raise StepFailed(step.title, err) from err
-        except BaseException:
-            rep.step_failed(step.title, time.monotonic() - started)
-            raise
-        secs = time.monotonic() - started
-        rep.step_done(step.title, secs, note)
-        return StepOutcome(step.name, step.title, "done", secs, note)
-
-    # Plain threads and a queue rather than concurrent.futures, whose import (and the logging it pulls in)
-    # was ~8 ms of every `devctl up`. A running step is never abandoned: whatever ends this loop (a
-    # failure, Ctrl-C), the running steps are waited for.
-    import queue
-
-    finished: queue.SimpleQueue[tuple[Step, StepOutcome | None, BaseException | None]] = queue.SimpleQueue()
-
-    def work(step: Step) -> None:
-        try:
-            finished.put((step, one(step), None))
-        except BaseException as err:  # handed to the loop below
-            finished.put((step, None, err))
-
     pending = list(steps)
-    running: dict[str, threading.Thread] = {}
     failure: BaseException | None = None
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="step")
+    running: dict[Future[StepOutcome], Step] = {}
     try:
         while pending or running:
-            if failure is None:
-                for step in list(pending):
-                    if len(running) >= max_workers:
-                        break
-                    if all(d in outcomes for d in step.needs):
-                        pending.remove(step)
-                        running[step.name] = thread = threading.Thread(
-                            target=work, args=(step,), name=f"step {step.name}"
-                        )
-                        thread.start()
+            for step in [s for s in pending if all(d in outcomes for d in s.needs)]:
+                pending.remove(step)
+                running[pool.submit(_run_one, step, ctx)] = step
             if not running:
                 break
-            step, outcome, error = finished.get()
-            running.pop(step.name).join()
-            if error is not None:
-                failure = failure or error
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                step = running.pop(future)
+                try:
+                    outcomes[step.name] = future.result()
+                except BaseException as err:
+                    failure = failure or err
+            if failure is not None:
                 pending.clear()
-            elif outcome is not None:
-                outcomes[step.name] = outcome
+                running = {f: s for f, s in running.items() if not f.cancel()}
     finally:
-        for thread in running.values():
-            thread.join()
-    result = PlanResult([outcomes.get(s.name) or StepOutcome(s.name, s.title, "not run") for s in steps])
+        pool.shutdown(wait=True, cancel_futures=True)
     if failure is not None:
         raise failure
-    return result
+    return PlanResult([outcomes.get(s.name) or StepOutcome(s.name, s.title, "not run") for s in steps])

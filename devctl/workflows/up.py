@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devctl import secrets
-from devctl.cluster.steps import cluster_steps, current
+from devctl.cluster.run import ClusterRun
+from devctl.cluster.steps import cluster_steps
 from devctl.config import Config
 from devctl.context import Context
 from devctl.devloop.argv import dev_argv
@@ -98,7 +99,7 @@ def build_args(cfg: Config) -> list[str]:
     return args
 
 
-def build_step(*, always: bool = False) -> Step:
+def build_step(cluster: ClusterRun, *, always: bool = False) -> Step:
     """Build every image into the local Docker cache while the ingress comes up.
 
     It waits for the cluster (not the ingress): `skaffold build` is pinned with --kube-context like every
@@ -111,7 +112,7 @@ def build_step(*, always: bool = False) -> Step:
     def check(ctx: Context) -> str | None:
         if always:
             return None
-        if current(ctx).plan.create:
+        if cluster.first_plan.cluster.create:
             return None
         return "the cluster already existed: `skaffold dev` builds what changed"
 
@@ -149,11 +150,12 @@ def second_phase(opts: UpOptions) -> list[Step]:
 
     if opts.only == "hosts":
         return []
-    cluster = cluster_steps(opts.recreate)
+    run = ClusterRun(opts.recreate)
+    cluster = cluster_steps(run)
     second: list[Step] = [*cluster]
     if not opts.skip_build:
-        second.append(build_step(always=opts.only == "build"))
-    second += [*ingress_steps(), secrets.step()]
+        second.append(build_step(run, always=opts.only == "build"))
+    second += [*ingress_steps(), secrets.SecretsStep()]
     if opts.only is None:
         return second
     wanted = {"cluster": {s.name for s in cluster}, "ingress": {"ingress"}, "secrets": {"secrets"}, "build": {"build"}}[

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from devctl import config
+from devctl.cluster.run import ClusterRun
 from devctl.cluster.steps import cluster_steps
 from devctl.context import Context
 from devctl.devloop.api import free_port
@@ -31,7 +32,8 @@ def world(fake_tools: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> FakeWorld:
         for env, port in ports.items():
             monkeypatch.setenv(env, port)
         fake_tools.add_foreign_context("prod", current=True)
-        run_steps(cluster_steps(), Context.create(config.load({}, cwd=fake_tools.root), reporter=SilentReporter()))
+        ctx = Context.create(config.load({}, cwd=fake_tools.root), reporter=SilentReporter())
+        run_steps(cluster_steps(ClusterRun(False)), ctx)
         # Someone else's kind cluster: `down` must leave it alone.
         subprocess.run([str(FAKES / "kind"), "create", "cluster", "--name", "other"], check=True, capture_output=True)
         _SNAPSHOT.update(

@@ -261,26 +261,28 @@ def test_a_registry_kept_on_another_port_is_published_where_it_really_is() -> No
 
 def test_a_fresh_machine_gets_everything() -> None:
     p = plan(W, Observed())
-    assert p.create and p.stamp and p.run_registry
-    assert p.connect_registry and p.configure_nodes == (CP,) and p.publish_configmap
+    assert p.cluster.create and p.cluster.stamp and p.registry.run_registry
+    assert p.link.connect_registry and p.link.configure_nodes == (CP,) and p.link.publish_configmap
     assert not p.noop and not p.drift
 
 
 def test_a_warm_machine_gets_nothing() -> None:
     p = plan(W, api())
     assert p.noop
-    json.dumps(p.to_json())  # status --json renders it
+    rendered = json.loads(json.dumps(p.to_json()))  # cluster status --json renders it
+    assert rendered["noop"] is True and rendered["create"] is False and rendered["run_registry"] is False
+    assert rendered["connect_registry"] is False and rendered["drift"] == [] and rendered["reasons"]
 
 
 def test_stopped_nodes_leave_the_link_for_after_the_restart() -> None:
     p = plan(W, nodes("exited"))
-    assert p.start_nodes == (CP,) and not (p.connect_registry or p.configure_nodes or p.publish_configmap)
+    assert p.cluster.start_nodes == (CP,) and not p.link.actions
     assert any("once the cluster answers" in r for r in p.reasons)
 
 
 def test_a_replaced_registry_is_reconnected_to_the_kind_network() -> None:
     p = plan(W, replace(api(), registry=replace(REG, image="registry:3")), recreate=True)
-    assert p.replace_registry and p.connect_registry and not p.create
+    assert p.registry.replace_registry and p.link.connect_registry and not p.cluster.create
 
 
 def test_both_blocks_are_reported_together() -> None:

@@ -46,4 +46,4 @@ def test_a_published_configmap_satisfies_the_link_plan() -> None:
     hosting = read_hosting(json.loads(hosting_manifest(W, 5001)))
     reg = RegistryState("kind-registry", "running", W.registry_image, ("kind",), "127.0.0.1", 5001)
     obs = Observed((NodeState("tour-control-plane", "running"),), reg, OK, "", W.to_json(), hosting)
-    assert not plan_link(W, obs).link_actions
+    assert not plan_link(W, obs).actions

@@ -20,10 +20,12 @@ import pytest
 import yaml
 
 from devctl import config
+from devctl.cluster.host_ports import check_ports
 from devctl.cluster.observe import observe
 from devctl.cluster.plan import ClusterPlan
+from devctl.cluster.run import ClusterRun
 from devctl.cluster.spec import STAMP_NAME, ClusterSpec, kind_config, read_stamp
-from devctl.cluster.steps import check_ports, cluster_steps
+from devctl.cluster.steps import cluster_steps
 from devctl.context import Context
 from devctl.devloop.api import free_port
 from devctl.errors import DevctlError
@@ -86,7 +88,7 @@ def context(runner: Runner | None = None, **flags: Any) -> Context:
 
 def up(recreate: bool = False, runner: Runner | None = None, **flags: Any) -> tuple[PlanResult, SilentReporter]:
     ctx = context(runner, **flags)
-    result = run_steps(cluster_steps(recreate), ctx)
+    result = run_steps(cluster_steps(ClusterRun(recreate)), ctx)
     assert isinstance(ctx.reporter, SilentReporter)
     return result, ctx.reporter
 
@@ -176,8 +178,9 @@ def test_after_its_own_create_the_cluster_step_reads_nothing_back_and_the_stamp_
     assert not [a for a in after if "get" in a and "configmaps" in a], after
     assert status(result)["cluster-stamp"] == "done"
     assert stamp_of(world) == spec().to_json()
-    stamp_step = next(s for s in cluster_steps() if s.name == "cluster-stamp")
-    link_step = next(s for s in cluster_steps() if s.name == "registry-link")
+    steps = cluster_steps(ClusterRun(recreate=False))
+    stamp_step = next(s for s in steps if s.name == "cluster-stamp")
+    link_step = next(s for s in steps if s.name == "registry-link")
     assert stamp_step.needs == ("cluster",) and "cluster-stamp" not in link_step.needs
 
 
@@ -390,11 +393,11 @@ def test_ports_published_by_our_running_node_are_ours_not_busy(warm: FakeWorld, 
     with socket.socket() as s:
         s.bind(("127.0.0.1", ports["http"]))
         s.listen()
-        check_ports(ctx, spec(), rebuild, observed)  # a recreate frees them first: fine
+        check_ports(ctx, spec(), observed, rebuild)  # a recreate frees them first: fine
         warm.stop_container(NODE)
         stopped = observe(ctx, spec())
         with pytest.raises(DevctlError, match=f"host port {ports['http']} \\(HTTP\\)"):
-            check_ports(ctx, spec(), ClusterPlan(start_nodes=(NODE,)), stopped)  # a stopped node holds nothing
+            check_ports(ctx, spec(), stopped, ClusterPlan(start_nodes=(NODE,)))  # a stopped node holds nothing
 
 
 # --- dry run and status ---------------------------------------------------------------------------------
@@ -412,7 +415,7 @@ def test_dry_run_prints_the_kind_config_and_changes_nothing(world: FakeWorld, po
 
 def test_dry_run_through_the_steps_prints_the_commands_and_the_config(world: FakeWorld) -> None:
     ctx = context(dry_run=True)
-    run_steps(cluster_steps(False), ctx)
+    run_steps(cluster_steps(ClusterRun(False)), ctx)
     assert isinstance(ctx.reporter, SilentReporter)
     said = "\n".join(title for kind_, title, _ in ctx.reporter.events if kind_ == "info")
     assert "would run: kind create cluster --name tour" in said
@@ -447,7 +450,7 @@ def test_a_blocked_cluster_fails_with_what_to_do(warm: FakeWorld) -> None:
 
 def test_dry_run_of_a_recreate_shows_the_delete_and_the_create_and_changes_nothing(warm: FakeWorld) -> None:
     ctx = context(dry_run=True, http_port=free_port())
-    run_steps(cluster_steps(True), ctx)
+    run_steps(cluster_steps(ClusterRun(True)), ctx)
     assert isinstance(ctx.reporter, SilentReporter)
     said = "\n".join(title for kind_, title, _ in ctx.reporter.events if kind_ == "info")
     assert "would run: kind delete cluster --name tour" in said

@@ -618,15 +618,6 @@ def test_lint_finds_the_fall_through_in_prefix_mode_too(tmp_path: Path) -> None:
     assert warning.kind == "api-fallthrough" and "/api/v1/unknown" in warning.message and "web:3000" in warning.message
 
 
-def test_lint_manifests_reads_the_directory(tmp_path: Path) -> None:
-    from devctl.routing.lint import lint_manifests
-
-    write(tmp_path, tour_ingress())
-    assert [w.kind for w in lint_manifests(tmp_path)] == ["api-fallthrough"]
-    with pytest.raises(UsageError):
-        lint_manifests(tmp_path / "missing")
-
-
 def test_lint_warns_about_paths_admission_would_refuse(tmp_path: Path) -> None:
     routes = routes_of(tmp_path, ingress("i", [path("/ok", "a", "Prefix"), path("/re/[a-z]+", "b", "Prefix"),
                                                path("/none", "c", None)]))
