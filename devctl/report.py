@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -77,7 +77,7 @@ class SilentReporter:
 class PlainReporter:
     """One line per event, no colour or cursor movement: for pipes, CI and NO_COLOR terminals."""
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stderr
         self._lock = threading.Lock()
 

@@ -19,7 +19,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FAKES = REPO / "tests" / "fakes"
-SHARED = REPO.parent / "shared"
+# The steering repo's shared folder (reference texts, Skaffold's schemas): next to the clone, or where
+# DEVCTL_SHARED_DIR says (CI sets it when its clone lives elsewhere). Test data only, never copied in.
+SHARED = Path(os.environ.get("DEVCTL_SHARED_DIR") or REPO.parent / "shared")
 
 # ingress-nginx.md §7: the worked request table for the tour Ingress (request path, backend service).
 SECTION7_REQUESTS: list[tuple[str, str]] = [

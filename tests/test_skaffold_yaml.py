@@ -1,7 +1,8 @@
 """skaffold.yaml: valid for its apiVersion, stand-ins by default, the tour sources in `services`.
 
-The JSON schemas are test data from the shared folder next to the repo (<repo>/../shared/schemas/,
-the Skaffold project's published schemas); they are never copied into the repo.
+The JSON schemas are test data from the shared folder (<repo>/../shared/schemas/, or DEVCTL_SHARED_DIR:
+the Skaffold project's published schemas); they are never copied into the repo. Without that folder the
+schema tests skip, and the test summary says why.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ import yaml
 
 from devctl import stack
 from tests import stack_facts
+from tests.conftest import REPO, SHARED
 
-REPO = Path(__file__).resolve().parents[1]
-SCHEMAS = REPO.parent / "shared" / "schemas"
+SCHEMAS = SHARED / "schemas"
 CONFIG: dict[str, Any] = yaml.safe_load((REPO / "skaffold.yaml").read_text())
 STANDIN = REPO / "services" / "standin"
 
 
 def _schema(api_version: str) -> dict[str, Any]:
     if not SCHEMAS.is_dir():
-        pytest.skip(f"no Skaffold schemas at {SCHEMAS} (the shared folder is absent in this checkout)")
+        pytest.skip(f"no Skaffold schemas at {SCHEMAS}: the shared folder is absent (set DEVCTL_SHARED_DIR)")
     path = SCHEMAS / f"skaffold-{api_version.removeprefix('skaffold/')}.json"
     if not path.is_file():
         pytest.skip(f"no schema for {api_version} in {SCHEMAS}")

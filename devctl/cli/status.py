@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -45,7 +46,7 @@ def status(
     exit_with(_watch(lambda: collect(context), as_json=as_json, interval=interval))
 
 
-def _watch(observe: Any, *, as_json: bool, interval: float) -> int:
+def _watch(observe: Callable[[], StatusReport], *, as_json: bool, interval: float) -> int:
     """Until Ctrl-C; the exit code is the last report's verdict."""
     from devctl.devloop.view import use_live
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from devctl import prefixes
 from devctl.devloop.model import DevModel, Row
 from devctl.devloop.supervisor import Outcome
-from devctl.devloop.view import DEVCTL, SKAFFOLD, Frame, keys_text, state_text, summary
+from devctl.devloop.texts import DEVCTL, SKAFFOLD, Frame, keys_text, state_text, summary
 
 
 class LiveView:

@@ -15,8 +15,9 @@ from devctl.devloop.api import EventStream, free_port
 from devctl.devloop.argv import dev_args
 from devctl.devloop.model import CONSOLE, EVENTS, DevModel, PodCounts
 from devctl.devloop.supervisor import Outcome, Supervisor
+from devctl.devloop.texts import Frame
 from devctl.devloop.updates import AppLog
-from devctl.devloop.view import Frame, PlainView, View, make_view
+from devctl.devloop.view import PlainView, View, make_view
 from devctl.errors import DevctlError, command_line
 from devctl.runner import Background
 from devctl.stack import SERVICES, image_name

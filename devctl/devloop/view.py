@@ -12,18 +12,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from devctl import prefixes
 from devctl.devloop.model import DevModel
 from devctl.devloop.supervisor import Outcome
+from devctl.devloop.texts import DEVCTL, SKAFFOLD, Frame, keys_text, state_text, summary
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-SKAFFOLD = "skaffold"
-DEVCTL = "devctl"
 
 
 class View(Protocol):
@@ -34,54 +30,6 @@ class View(Protocol):
     def notice(self, text: str) -> None: ...
     def refresh(self) -> None: ...
     def finish(self, outcome: Outcome) -> None: ...
-
-
-@dataclass(frozen=True)
-class Frame:
-    """What does not change during a run."""
-
-    url: str
-    keep: bool
-    names: tuple[str, ...]  # the services, in the stack's order (colours and alignment)
-
-    @property
-    def width(self) -> int:
-        return max(prefixes.width(self.names), len(SKAFFOLD))
-
-
-def keys_text(keep: bool) -> str:
-    stop = "stop (deployed objects stay)" if keep else "stop and clean up"
-    return f"Ctrl-C: {stop} · Ctrl-C twice: kill now"
-
-
-def state_text(model: DevModel) -> str:
-    it = f"iteration {model.iteration}" if model.iteration else ""
-    if model.loop == "ready":
-        return f"ready ({it})" if it else "ready"
-    if model.loop == "running":
-        return f"{it}: {model.phase or 'working'}…" if it else f"{model.phase or 'working'}…"
-    if model.loop == "failed":
-        return "failed"
-    if model.loop == "cleaning up":
-        return "cleaning up…"
-    return "starting…"
-
-
-def summary(outcome: Outcome, model: DevModel, frame: Frame) -> tuple[str, bool]:
-    """The last line of a run and whether it reports a failure."""
-    if outcome.killed:
-        why = "the cleanup timed out" if outcome.timed_out else "Ctrl-C was pressed twice"
-        return (
-            f"killed Skaffold's process group ({why}); deployed objects may remain — "
-            "run `devctl dev` again and stop it once, or `devctl down`",
-            True,
-        )
-    if outcome.interrupted and outcome.exit_code == 0:
-        return ("stopped; deployed objects left in place (--keep)" if frame.keep else "stopped and cleaned up"), False
-    if outcome.exit_code == 0:
-        return "skaffold dev finished", False
-    reason = model.reason() or "see Skaffold's output above"
-    return f"skaffold dev failed (exit {outcome.exit_code}): {reason}", True
 
 
 class PlainView:

@@ -59,7 +59,7 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Plan:
+class BlockPlan:
     action: Action
     old: bytes
     new: bytes
@@ -248,7 +248,7 @@ def plan_add(
     *,
     default_newline: bytes = b"\n",
     path_hint: str = "the hosts file",
-) -> Plan:
+) -> BlockPlan:
     """What the file must become so that it maps host to ip. Raises HostsConflict or DamagedBlock."""
     doc = parse(data, host, cluster, path_hint=path_hint)
     outside = [e for e in doc.entries if not e.in_block]
@@ -263,7 +263,7 @@ def plan_add(
             hint=f"that line is not devctl's: edit or delete it (or use --ip {first.address}), then retry",
         )
     if outside:
-        return Plan(
+        return BlockPlan(
             "none",
             data,
             data,
@@ -274,7 +274,7 @@ def plan_add(
         added = bool(data) and not data.endswith(b"\n")
         nl = detect_newline(data, default_newline)
         new = data + (nl if added else b"") + render_block(host, ip, cluster, nl, added_newline=added)
-        return Plan("add", data, new, f"add {host} -> {ip} in devctl's block", doc.entries)
+        return BlockPlan("add", data, new, f"add {host} -> {ip} in devctl's block", doc.entries)
     blk = doc.block
     begin, end = doc.lines[blk.start], doc.lines[blk.end]
     wanted = render_block(
@@ -287,17 +287,17 @@ def plan_add(
     )
     current = b"".join(doc.lines[blk.start : blk.end + 1])
     if current == wanted:
-        return Plan("none", data, data, f"devctl's block already maps {host} to {ip}", doc.entries)
+        return BlockPlan("none", data, data, f"devctl's block already maps {host} to {ip}", doc.entries)
     new = b"".join(doc.lines[: blk.start]) + wanted + b"".join(doc.lines[blk.end + 1 :])
-    return Plan("update", data, new, f"rewrite devctl's block to map {host} -> {ip}", doc.entries)
+    return BlockPlan("update", data, new, f"rewrite devctl's block to map {host} -> {ip}", doc.entries)
 
 
-def plan_remove(data: bytes, host: str, cluster: str, *, path_hint: str = "the hosts file") -> Plan:
+def plan_remove(data: bytes, host: str, cluster: str, *, path_hint: str = "the hosts file") -> BlockPlan:
     """The file without devctl's block (and without the newline devctl added before it, if it did)."""
     doc = parse(data, host, cluster, path_hint=path_hint)
     blk = doc.block
     if blk is None:
-        return Plan("none", data, data, f"no devctl block for cluster {cluster!r}", doc.entries)
+        return BlockPlan("none", data, data, f"no devctl block for cluster {cluster!r}", doc.entries)
     before = b"".join(doc.lines[: blk.start])
     after = b"".join(doc.lines[blk.end + 1 :])
     nl = _ending(doc.lines[blk.start]) or doc.newline
@@ -305,7 +305,7 @@ def plan_remove(data: bytes, host: str, cluster: str, *, path_hint: str = "the h
     # now separates their lines from the original last line and must stay.
     if blk.added_newline and not after and before.endswith(nl):
         before = before[: -len(nl)]
-    return Plan("remove", data, before + after, f"remove devctl's block for cluster {cluster!r}", doc.entries)
+    return BlockPlan("remove", data, before + after, f"remove devctl's block for cluster {cluster!r}", doc.entries)
 
 
 def judge(

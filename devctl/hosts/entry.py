@@ -24,7 +24,7 @@ from pathlib import Path
 from devctl.config import Config, default_hosts_file
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
 from devctl.hosts import block, safe_write
-from devctl.hosts.block import Action, Entry, Plan
+from devctl.hosts.block import Action, BlockPlan, Entry
 from devctl.runner import Runner
 
 WINDOWS_HOSTS = r"C:\Windows\System32\drivers\etc\hosts"
@@ -162,7 +162,7 @@ def elevated_argv(action: str, cfg: Config, path: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def planner(action: str, host: str, ip: str, cluster: str, target: Target) -> Callable[[bytes], Plan]:
+def planner(action: str, host: str, ip: str, cluster: str, target: Target) -> Callable[[bytes], BlockPlan]:
     hint = str(target.path)
     newline = b"\r\n" if target.windows else b"\n"  # the Windows file uses CRLF (hosts-file.md §1)
     if action == "add":

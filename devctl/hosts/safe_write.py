@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from devctl.errors import DevctlError
-from devctl.hosts.block import Plan
+from devctl.hosts.block import BlockPlan
 
 BACKUP_SUFFIX = ".devctl-backup"  # the file as it was before devctl's first change; never overwritten
 INPLACE_SUFFIX = ".devctl-inplace"  # the bytes before an in-place write; removed once the write is verified
@@ -48,7 +48,7 @@ class HostsWriteError(DevctlError):
 
 @dataclass(frozen=True)
 class Applied:
-    plan: Plan
+    plan: BlockPlan
     method: Method | None  # None: nothing needed writing
     backup: Path | None
 
@@ -301,7 +301,7 @@ def write_locked(path: Path, fh: BinaryIO, old: bytes, new: bytes) -> tuple[Meth
     return "in-place", bak
 
 
-def apply(path: Path, planner: Callable[[bytes], Plan], *, lock_timeout: float = LOCK_TIMEOUT) -> Applied:
+def apply(path: Path, planner: Callable[[bytes], BlockPlan], *, lock_timeout: float = LOCK_TIMEOUT) -> Applied:
     """Read, plan and write under one lock, so a concurrent devctl cannot slip in between."""
     with locked(path, lock_timeout) as fh:
         old = _read_all(fh, path)

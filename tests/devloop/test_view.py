@@ -10,7 +10,8 @@ from devctl.devloop import updates as u
 from devctl.devloop.live import LiveView
 from devctl.devloop.model import CONSOLE, DevModel
 from devctl.devloop.supervisor import Outcome
-from devctl.devloop.view import Frame, PlainView, make_view
+from devctl.devloop.texts import Frame
+from devctl.devloop.view import PlainView, make_view
 
 SERVICES = ("auth", "expiration", "tour")
 FRAME = Frame("http://tour.xyz", False, SERVICES)

@@ -51,6 +51,11 @@ def namespace_work(tmp_path: Path) -> Path:
     if probe.returncode != 0:
         pytest.skip(f"unshare -m is not permitted here: {probe.stderr.strip()}")
     shutil.copytree("/etc", tmp_path / "etc", symlinks=True)
+    # The copy starts as a machine devctl never touched, whatever this machine's /etc holds.
+    for leftover in (tmp_path / "etc").glob("hosts.devctl*"):
+        leftover.unlink()
+    for leftover in (tmp_path / "etc").glob(".hosts*devctl*"):
+        leftover.unlink()
     (tmp_path / "hosts").write_bytes(ORIGINAL)
     return tmp_path
 

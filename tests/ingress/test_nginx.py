@@ -16,18 +16,9 @@ from devctl import config
 from devctl.context import Context
 from devctl.errors import DevctlError, UsageError
 from devctl.ingress import controller_for
-from devctl.ingress.nginx import (
-    AdmissionDenied,
-    IngressNotReady,
-    Installation,
-    NginxController,
-    admission_probe,
-    denial_reason,
-    has_ready_endpoint,
-    observe,
-    pod_summary,
-    recent_events,
-)
+from devctl.ingress.diagnostics import pod_summary, recent_events
+from devctl.ingress.nginx import AdmissionDenied, IngressNotReady, NginxController, admission_probe, denial_reason
+from devctl.ingress.nginx_install import Installation, has_ready_endpoint, observe
 from devctl.report import SilentReporter
 from devctl.tools.kind import Kind
 from tests.conftest import REPO, FakeWorld
