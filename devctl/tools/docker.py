@@ -65,7 +65,8 @@ class DockerAccessDenied(DockerUnavailable):
 
 def access_hint(platform: str) -> str:
     if platform.startswith("linux"):
-        # Docker's post-install guide: the group grants root-equivalent rights, which users should know.
+        # docs.docker.com/engine/install/linux-postinstall/: "The docker group grants root-level privileges
+        # to the user"; docs.docker.com/engine/security/rootless/ is the way without them.
         return (
             "add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again; members of "
             "that group are root-equivalent on this machine), or use Docker in rootless mode"

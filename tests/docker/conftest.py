@@ -86,11 +86,8 @@ def engine() -> Iterator[Engine]:
     eng = Engine(clients[0])
     done = eng.call("info", "--format", "{{.ServerVersion}}")
     if done.returncode != 0 or not done.stdout.strip():
-        pytest.fail(
-            f"{OPT_IN}=1 but the Docker engine does not answer `{clients[0]} info`: "
-            f"{(done.stderr or done.stdout).strip().splitlines()[-1:] or ['no output']}",
-            pytrace=False,
-        )
+        said = " / ".join((done.stderr or done.stdout).strip().splitlines()) or f"exit {done.returncode}"
+        pytest.fail(f"{OPT_IN}=1 but the Docker engine does not answer `{clients[0]} info`: {said}", pytrace=False)
     try:
         yield eng
     finally:

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.docker.conftest import recorded_calls, whole_tier_selected
+from tests.docker.engine import Engine
 from tests.docker.shapes import matches, shapes
 
 
 def test_every_docker_argv_of_the_adapter_ran_against_the_real_engine(
-    request: pytest.FixtureRequest, record: Path
+    request: pytest.FixtureRequest, engine: Engine, record: Path
 ) -> None:
     if not whole_tier_selected(request.session):
         pytest.skip("the argv check needs the whole docker tier in one run (`make test-docker`)")
