@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP_RUN  = $(VENV)/.installed-run
 STAMP_TEST = $(VENV)/.installed-test
 
-.PHONY: up test lint typecheck pytest bench e2e clean
+.PHONY: up test test-docker lint typecheck pytest bench e2e clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ typecheck: $(STAMP_TEST)
 
 pytest: $(STAMP_TEST)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make test-docker: the docker tier (tests/docker/) against the running Docker engine
+test-docker: $(STAMP_TEST)
+	DEVCTL_DOCKER_TESTS=1 $(BIN)/pytest tests/docker $(PYTEST_ARGS)
 
 ## make bench: ratios for the speed targets (prints, never fails on timing); BENCH="5" runs only those
 bench: $(STAMP_TEST)

@@ -82,6 +82,10 @@ class FakeWorld:
     def docker_down(self) -> None:
         self._mutate(lambda d: d["docker"].__setitem__("daemon", "down"))
 
+    def docker_denied(self) -> None:
+        """The daemon runs, but this user may not open its socket (not in the `docker` group)."""
+        self._mutate(lambda d: d["docker"].__setitem__("daemon", "denied"))
+
     def stop_container(self, name: str) -> None:
         self._mutate(lambda d: d["docker"]["containers"][name].__setitem__("state", "exited"))
 

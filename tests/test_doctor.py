@@ -48,6 +48,19 @@ def test_docker_daemon_down_is_named_and_fails(fake_tools: FakeWorld, free_ports
     assert "start Docker" in str(daemon["hint"])
 
 
+def test_no_permission_on_the_socket_is_named_with_its_own_fix(
+    fake_tools: FakeWorld, free_ports: tuple[int, int, int]
+) -> None:
+    fake_tools.docker_denied()
+    res = run_cli("doctor", "--json")
+    assert res.exit_code == 1
+    daemon = checks_by_name(res.stdout)["docker daemon"]
+    assert daemon["status"] == "fail"
+    assert "may not use the Docker daemon" in str(daemon["detail"]) and "permission denied" in str(daemon["detail"])
+    assert "start Docker" not in str(daemon["hint"])
+    assert checks_by_name(res.stdout)["docker"]["status"] == "ok"  # the client itself is fine
+
+
 def test_missing_tools_are_each_named_with_an_install_hint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_ports: tuple[int, int, int]
 ) -> None:

@@ -262,6 +262,14 @@ def test_docker_down_is_said_once_per_part(fake_tools: FakeWorld, repo_cwd: Path
     assert data["cluster"]["exists"] is None and data["registry"]["running"] is None
 
 
+def test_no_permission_on_the_socket_is_said_instead_of_docker_down(fake_tools: FakeWorld, repo_cwd: Path) -> None:
+    fake_tools.docker_denied()
+    code, data = status_json()
+    assert code == 1
+    assert "may not use the Docker daemon" in data["cluster"]["detail"]
+    assert data["registry"]["detail"] == data["cluster"]["detail"]
+
+
 def test_the_table_names_every_part_and_service_without_control_codes_when_piped(world: FakeWorld) -> None:
     res = run_cli("status")
     assert res.exit_code == 0

@@ -23,7 +23,6 @@ import yaml
 from devctl.cluster.spec import REGISTRY_CONTAINER_PORT, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, read_stamp
 from devctl.context import Context
 from devctl.errors import CommandError, CommandTimeout, DevctlError
-from devctl.tools.docker import DockerDown, is_daemon_down
 from devctl.tools.kubectl import API_OK, NOT_ASKED, UNREACHABLE, ApiAccess, cluster_unreachable
 
 HOSTING_NAME = "local-registry-hosting"  # KEP-1755 (kind.md §6 step 5)
@@ -80,19 +79,9 @@ class Observed:
 # --- the three reads --------------------------------------------------------------------------------
 
 
-def docker_down(err: CommandError) -> DockerDown:
-    lines = (err.stderr or err.stdout).strip().splitlines()
-    return DockerDown(lines[-1] if lines else f"docker exited {err.returncode}")
-
-
 def observe_nodes(ctx: Context, spec: ClusterSpec) -> tuple[NodeState, ...]:
-    """The cluster's node containers, stopped ones too (kind.md §4 probe). Raises DockerDown."""
-    try:
-        rows = ctx.docker.containers(spec.node_label)
-    except CommandError as err:
-        if is_daemon_down(err):
-            raise docker_down(err) from None  # one line: the daemon's own words are the message
-        raise
+    """The cluster's node containers, stopped ones too (kind.md §4 probe). Raises DockerUnavailable."""
+    rows = ctx.docker.containers(spec.node_label)
     return tuple(NodeState(name, state) for name, state in sorted(rows))
 
 
@@ -114,13 +103,8 @@ def registry_state(name: str, info: dict[str, Any]) -> RegistryState:
 
 
 def observe_registry(ctx: Context, spec: ClusterSpec) -> RegistryState | None:
-    """The registry container, or None when there is none. Raises DockerDown."""
-    try:
-        info = ctx.docker.inspect(spec.registry_name)
-    except CommandError as err:
-        if is_daemon_down(err):
-            raise docker_down(err) from None
-        raise
+    """The registry container, or None when there is none. Raises DockerUnavailable."""
+    info = ctx.docker.inspect(spec.registry_name)
     return None if info is None else registry_state(spec.registry_name, info)
 
 

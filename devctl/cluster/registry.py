@@ -11,14 +11,9 @@ from devctl.cluster.plan import LinkPlan, RegistryPlan, wanted_hosting
 from devctl.cluster.spec import CERTS_DIR, REGISTRY_CONTAINER_PORT, REGISTRY_LISTEN_ADDRESS, ClusterSpec, knob
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError
+from devctl.tools.docker import is_already_connected, is_name_in_use, is_port_taken
 
 HOSTING_HELP = "https://kind.sigs.k8s.io/docs/user/local-registry/"
-# docker's words for a name already taken (general knowledge, docker/cli): a concurrent devctl won.
-_NAME_IN_USE = "is already in use"
-# kind.md §8: what docker says when a published port is taken.
-_PORT_TAKEN = "port is already allocated"
-# kind.md §6 step 4: connecting twice is an error; docker's text for it (general knowledge).
-_ALREADY_CONNECTED = "already exists in network"
 
 
 def run_args(spec: ClusterSpec) -> list[str]:
@@ -67,10 +62,12 @@ def ensure_registry(ctx: Context, spec: ClusterSpec, p: RegistryPlan) -> str:
         try:
             ctx.docker.run_detached(run_args(spec))
         except CommandError as err:
-            text = err.stderr + err.stdout
-            if _NAME_IN_USE in text:
+            if is_name_in_use(err):  # a concurrent devctl won
                 return f"registry {name} was just started by another devctl"
-            if _PORT_TAKEN in text:
+            if is_port_taken(err):
+                # docker created the container before its port failed, and leaves it "created"
+                # (docker-kubectl.md §2): remove it, so the machine is as it was.
+                ctx.docker.remove(name)
                 raise DevctlError(
                     f"host port {spec.registry_port} (registry) is already in use",
                     hint=f"free it, or pick another port with {knob('registry_port')}=<port>",
@@ -94,7 +91,7 @@ def link(ctx: Context, spec: ClusterSpec, p: LinkPlan, port: int) -> str:
         try:
             ctx.docker.network_connect("kind", spec.registry_name)
         except CommandError as err:
-            if _ALREADY_CONNECTED not in err.stderr + err.stdout:
+            if not is_already_connected(err):  # kind.md §6 step 4: connecting twice is an error
                 raise DevctlError(f"connecting {spec.registry_name} to the kind network failed") from err
         done.append("connected to the kind network")
     if p.configure_nodes:

@@ -1,28 +1,53 @@
-"""docker: daemon checks, the registry container, kind node containers. Facts in kind.md §4, §6."""
+"""docker: the daemon, the registry container, kind node containers. Facts in kind.md §4, §6 and
+docker-kubectl.md §2 (texts and exit codes of the real engine).
+
+Every call goes through ``_output``/``_run``: when docker cannot reach the daemon, the caller gets
+``DockerDown`` or ``DockerAccessDenied`` (one line, with the fix for that case) instead of a
+``CommandError``, wherever the call was made.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from devctl.errors import CommandError, DevctlError
 from devctl.runner import Result, Runner
 
-# kind.md §2: what the docker CLI says when the daemon is not running.
+# docker-kubectl.md §2, kind.md §2: the CLI's words when nothing answers on the daemon's socket
+# ("error during connect" is the Windows client's wording for a closed named pipe).
 DAEMON_DOWN_MARKERS = (
     "Cannot connect to the Docker daemon",
-    "error during connect",
     "Is the docker daemon running",
+    "error during connect",
 )
+# docker-kubectl.md §2: the socket exists but this user may not open it (not in the `docker` group).
+ACCESS_DENIED_MARKER = "permission denied while trying to connect to the Docker daemon"
+
+# docker-kubectl.md §2, kind.md §3.1: a published host port that is taken. The text depends on who holds
+# it: another container ("Bind for A:P failed: port is already allocated", moby's port allocator), a host
+# process ("Error starting userland proxy: listen tcp4 A:P: bind: address already in use" on 20.10,
+# "failed to bind host port for A:P:…: address already in use" on 28.x), or, on Docker Desktop, either
+# behind "Ports are not available: exposing port TCP A:P -> …".
+PORT_TAKEN_MARKERS = (
+    "port is already allocated",
+    "address already in use",
+    "Ports are not available",
+)
+# docker-kubectl.md §2: `docker run --name X` when X exists (exit 125).
+NAME_IN_USE_MARKER = "is already in use by container"
+# docker-kubectl.md §2: `docker network connect` of a container already on that network.
+ALREADY_CONNECTED_MARKER = "already exists in network"
 
 
-def is_daemon_down(err: CommandError) -> bool:
-    text = err.stderr + err.stdout
-    return any(m in text for m in DAEMON_DOWN_MARKERS)
+class DockerUnavailable(DevctlError):
+    """docker cannot talk to the daemon; the subclass says why and what to do."""
 
 
-class DockerDown(DevctlError):
+class DockerDown(DockerUnavailable):
     def __init__(self, detail: str) -> None:
         super().__init__(
             f"the Docker daemon is not reachable ({detail})",
@@ -30,42 +55,152 @@ class DockerDown(DevctlError):
         )
 
 
+class DockerAccessDenied(DockerUnavailable):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"this user may not use the Docker daemon ({detail})",
+            hint=access_hint(sys.platform),
+        )
+
+
+def access_hint(platform: str) -> str:
+    if platform.startswith("linux"):
+        # docs.docker.com/engine/install/linux-postinstall/: "The docker group grants root-level privileges
+        # to the user"; docs.docker.com/engine/security/rootless/ is the way without them.
+        return (
+            "add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again; members of "
+            "that group are root-equivalent on this machine), or use Docker in rootless mode"
+        )
+    return "make sure Docker Desktop runs for this user, or point DOCKER_HOST at a daemon socket you may use"
+
+
+def unavailable(text: str) -> DockerUnavailable | None:
+    """What docker's output says about reaching the daemon: DockerAccessDenied, DockerDown, or None when
+    the daemon answered. The detail is docker's own line, not necessarily its last one: the 20.10 client
+    follows it with a template error when ``--format`` was given (docker-kubectl.md §2)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in lines:
+        if ACCESS_DENIED_MARKER in line:
+            # "…socket at unix:///var/run/docker.sock: Get "http://…/v1.50/info": dial unix …": the part
+            # naming the socket says it all.
+            return DockerAccessDenied(line.split(": Get ", 1)[0])
+    for line in lines:
+        if any(m in line for m in DAEMON_DOWN_MARKERS):
+            return DockerDown(line)
+    return None
+
+
+def classify(err: CommandError) -> DockerUnavailable | None:
+    """``unavailable`` for a failed docker call."""
+    return unavailable(err.stderr + "\n" + err.stdout)
+
+
+def is_port_taken(err: CommandError) -> bool:
+    text = err.stderr + err.stdout
+    return any(m in text for m in PORT_TAKEN_MARKERS)
+
+
+def is_name_in_use(err: CommandError) -> bool:
+    return NAME_IN_USE_MARKER in err.stderr + err.stdout
+
+
+def is_already_connected(err: CommandError) -> bool:
+    return ALREADY_CONNECTED_MARKER in err.stderr + err.stdout
+
+
+@dataclass(frozen=True)
+class DockerInfo:
+    """The fields of `docker info` devctl reads. ``mem_total`` and ``ncpu`` are the engine's: on Docker
+    Desktop, the VM's, not the host's."""
+
+    server_version: str
+    operating_system: str
+    name: str
+    mem_total: int  # bytes
+    ncpu: int
+    security_options: tuple[str, ...]  # e.g. "name=seccomp,profile=default", "name=rootless"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DockerInfo:
+        return cls(
+            server_version=str(data.get("ServerVersion") or ""),
+            operating_system=str(data.get("OperatingSystem") or ""),
+            name=str(data.get("Name") or ""),
+            mem_total=int(data.get("MemTotal") or 0),
+            ncpu=int(data.get("NCPU") or 0),
+            security_options=tuple(str(o) for o in data.get("SecurityOptions") or ()),
+        )
+
+
 class Docker:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
 
+    # -- calls -------------------------------------------------------------------------------------
+
+    def _output(self, argv: list[str], *, timeout: float | None = None, ok_codes: Sequence[int] = (0,)) -> Result:
+        try:
+            return self.runner.output(argv, timeout=timeout, ok_codes=ok_codes)
+        except CommandError as err:
+            down = classify(err)
+            if down is not None:
+                raise down from None  # one line: docker's own words are the message
+            raise
+
+    def _run(self, argv: list[str], *, input: str | None = None) -> Result:
+        try:
+            return self.runner.run(argv, input=input)
+        except CommandError as err:
+            down = classify(err)
+            if down is not None:
+                raise down from None
+            raise
+
+    # -- reads -------------------------------------------------------------------------------------
+
     def client_version(self) -> str:
+        # The client prints its version even when the daemon is down (then exit 1): it is read either way.
         return self.runner.output(
             ["docker", "version", "--format", "{{.Client.Version}}"], ok_codes=range(256)
         ).stdout.strip()
 
-    def server_version(self, timeout: float = 20.0) -> str:
-        """The daemon's version; raises DockerDown when it does not answer."""
+    def info(self, timeout: float = 20.0) -> DockerInfo:
+        """The daemon's `docker info`; raises DockerDown or DockerAccessDenied when it does not answer.
+
+        A 28.x client then exits 1 with the reason on stderr; a 20.10 client exits 0 and puts the reason
+        in ``ServerErrors`` of the JSON (docker-kubectl.md §2). Both are read here.
+        """
+        res = self._output(["docker", "info", "--format", "{{json .}}"], timeout=timeout)
         try:
-            res = self.runner.output(["docker", "info", "--format", "{{json .ServerVersion}}"], timeout=timeout)
-        except CommandError as err:
-            lines = (err.stderr or err.stdout).strip().splitlines()
-            raise DockerDown(lines[-1] if lines else f"docker info exited {err.returncode}") from err
-        value = res.stdout.strip()
-        try:
-            parsed = json.loads(value)
+            data = json.loads(res.stdout)
         except json.JSONDecodeError:
-            parsed = value
-        return str(parsed)
+            data = None
+        if not isinstance(data, dict):
+            raise DevctlError(f"`docker info` printed something that is not a JSON object: {res.stdout[:200]!r}")
+        errors = [str(e) for e in data.get("ServerErrors") or ()]
+        if errors:
+            raise unavailable("\n".join(errors)) or DevctlError(f"the Docker daemon reported: {'; '.join(errors)}")
+        return DockerInfo.from_json(data)
+
+    def server_version(self, timeout: float = 20.0) -> str:
+        """The daemon's version; raises DockerDown or DockerAccessDenied when it does not answer."""
+        return self.info(timeout).server_version
 
     def inspect(self, name: str) -> dict[str, Any] | None:
-        """``docker inspect`` of one container, or None when it does not exist."""
-        res = self.runner.output(["docker", "inspect", "--type", "container", name], ok_codes=(0, 1))
+        """``docker inspect`` of one container, or None when it does not exist (docker-kubectl.md §2:
+        ``[]`` and "No such container", exit 1)."""
+        res = self._output(["docker", "inspect", "--type", "container", name], ok_codes=(0, 1))
         if res.exit_code != 0:
             if "No such" in res.stderr or "no such" in res.stderr:
                 return None
-            raise CommandError(res.argv, res.exit_code, res.stdout, res.stderr)
+            err = CommandError(res.argv, res.exit_code, res.stdout, res.stderr)
+            raise classify(err) or err
         data = json.loads(res.stdout or "[]")
         return data[0] if data else None
 
     def containers(self, label: str) -> list[tuple[str, str]]:
         """(name, state) of all containers, stopped ones too, carrying ``label`` (kind.md §4 probe)."""
-        out = self.runner.output(
+        out = self._output(
             ["docker", "ps", "-a", "--filter", f"label={label}", "--format", "{{.Names}}\t{{.State}}"]
         ).stdout
         rows = []
@@ -75,18 +210,21 @@ class Docker:
                 rows.append((name.strip(), state.strip()))
         return rows
 
+    # -- changes -----------------------------------------------------------------------------------
+
     def run_detached(self, args: Sequence[str]) -> Result:
-        return self.runner.run(["docker", "run", "-d", *args])
+        return self._run(["docker", "run", "-d", *args])
 
     def start(self, names: Sequence[str]) -> Result:
-        return self.runner.run(["docker", "start", *names])
+        return self._run(["docker", "start", *names])
 
     def remove(self, name: str) -> Result:
-        return self.runner.run(["docker", "rm", "-f", name])
+        # Exit 0 also when the container is already gone (docker-kubectl.md §2).
+        return self._run(["docker", "rm", "-f", name])
 
     def network_connect(self, network: str, container: str) -> Result:
-        return self.runner.run(["docker", "network", "connect", network, container])
+        return self._run(["docker", "network", "connect", network, container])
 
     def exec(self, container: str, argv: Sequence[str], *, input: str | None = None) -> Result:
         flags = ["-i"] if input is not None else []
-        return self.runner.run(["docker", "exec", *flags, container, *argv], input=input)
+        return self._run(["docker", "exec", *flags, container, *argv], input=input)

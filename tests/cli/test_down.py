@@ -114,3 +114,12 @@ def test_docker_down_is_one_error_line_and_exit_1(world: FakeWorld) -> None:
     assert res.exit_code == 1
     errors = [ln for ln in res.stderr.splitlines() if ln.startswith("ERROR:")]
     assert len(errors) == 1 and "Docker daemon is not reachable" in errors[0]
+
+
+def test_no_permission_on_the_socket_is_one_error_line_with_its_fix(world: FakeWorld) -> None:
+    world.docker_denied()
+    res = run_cli("down", "--registry")
+    assert res.exit_code == 1
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("ERROR:")]
+    assert len(errors) == 1 and "may not use the Docker daemon" in errors[0]
+    assert {"tour-control-plane", "kind-registry"} <= set(world.containers())

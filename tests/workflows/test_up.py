@@ -80,6 +80,15 @@ def test_up_continues_after_a_failed_run(world: FakeWorld, monkeypatch: pytest.M
     assert not any(a[:3] == ["kind", "create", "cluster"] for a in argvs)  # the cluster was kept
 
 
+def test_no_permission_on_the_socket_is_one_line_with_its_fix_and_nothing_is_created(world: FakeWorld) -> None:
+    world.docker_denied()
+    res = run_cli("up", "--no-dev")
+    assert res.exit_code == 1
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("ERROR:")]
+    assert len(errors) == 1 and "may not use the Docker daemon" in errors[0] and "start Docker" not in errors[0]
+    assert world.containers() == {}
+
+
 def test_docker_down_is_one_line_and_nothing_is_created(world: FakeWorld) -> None:
     hosts_before = (world.root / "hosts").read_bytes()
     world.docker_down()

@@ -1,14 +1,17 @@
 """Fake `docker` CLI: the subset devctl and the fake kind use, with the real texts and exit codes.
 
-Facts: kind.md §2 (daemon-down text), §4 (labels, states, `docker ps` probe), §6 (registry commands:
-`docker inspect -f`, `docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name …`,
-`docker network connect`, `docker exec -i … cp /dev/stdin …`). Error texts not in the reference are the
-Docker CLI's own (general knowledge, docker/cli `cli/command/container`): marked "general knowledge".
+It plays a Docker 28.2.2 client against a 28.x engine. Facts: docker-kubectl.md §2 (texts and exit codes
+observed on a real engine, each checked again by tests/docker/ against the engine that runs them), kind.md
+§2 (daemon-down text), §4 (labels, states, `docker ps` probe), §6 (registry commands: `docker inspect -f`,
+`docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name …`, `docker network
+connect`, `docker exec -i … cp /dev/stdin …`). Texts that differ between engine versions are listed in
+tests/docker/README.md; the ones here that only a 28.x engine prints are marked "28.x".
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import sys
@@ -17,8 +20,31 @@ from typing import Any
 
 from fakelib import state
 
-# kind.md §2: the docker CLI's text when the daemon is down.
-DAEMON_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+API = "v1.50"  # the API version a 28.2 client asks for (docker-kubectl.md §2, permission-denied text)
+# docker-kubectl.md §2: the 28.x client's last lines after a failed `docker run`.
+RUN_HELP = "\n\nRun 'docker run --help' for more information"
+
+
+def _host() -> str:
+    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+
+
+def unreachable_text(api_path: str) -> str:
+    """What the client says when the daemon cannot be used: the state's daemon is "down" (nothing listens
+    on the socket) or "denied" (this user may not open it). The address is DOCKER_HOST's, as the real
+    client prints it (tests/docker/test_detection.py sees it with a closed socket)."""
+    host = _host()
+    if state.read()["docker"]["daemon"] == "denied":
+        sock = host.removeprefix("unix://")
+        quoted = sock.replace("/", "%2F")
+        return (f"permission denied while trying to connect to the Docker daemon socket at {host}: Get "
+                f"\"http://{quoted}/{API}/{api_path}\": dial unix {sock}: connect: permission denied")
+    return f"Cannot connect to the Docker daemon at {host}. Is the docker daemon running?"
+
+
+# The API path each command asks first (for the permission-denied text, which quotes it).
+_API_PATHS = {"info": "info", "version": "version", "ps": "containers/json", "inspect": "containers/json"}
 
 
 def err(msg: str, code: int = 1) -> int:
@@ -96,23 +122,62 @@ def new_container(image: str, labels: dict[str, str], networks: list[str], resta
             "labels": labels, "networks": networks, "restart": restart, "ports": ports, "files": {}}
 
 
+def _bindings(ports: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(host address, host port, container port/proto) of a container's published ports."""
+    return [(str(b.get("HostIp") or "0.0.0.0"), str(b.get("HostPort")), key)
+            for key, binds in ports.items() for b in binds or [] if str(b.get("HostPort", "")).isdigit()]
+
+
+def port_conflict(containers: dict[str, Any], name: str) -> str | None:
+    """Why starting ``name`` fails on a published port, in the engine's words; None when it can start.
+
+    docker-kubectl.md §2: a port another container publishes fails in moby's port allocator ("Bind for
+    A:P failed: port is already allocated"); a port a host process holds fails when the engine binds it
+    ("28.x": "failed to bind host port for A:P:<container ip>:<port>/tcp: address already in use"; a 20.10
+    engine says "Error starting userland proxy: listen tcp4 A:P: bind: address already in use")."""
+    c = containers[name]
+    taken = {(a, p) for n, o in containers.items() if n != name and o["state"] == "running"
+             for a, p, _ in _bindings(o.get("ports", {}))}
+    for addr, port, cport in _bindings(c.get("ports", {})):
+        why = None
+        if (addr, port) in taken or ("0.0.0.0", port) in taken:
+            why = f"Bind for {addr}:{port} failed: port is already allocated"
+        elif port_in_use(addr, int(port)):
+            why = f"failed to bind host port for {addr}:{port}:172.17.0.2:{cport}: address already in use"
+        if why:
+            return (f"Error response from daemon: failed to set up container networking: driver failed programming "
+                    f"external connectivity on endpoint {name} ({c['id']}): {why}")
+    return None
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         return err("Usage:  docker [OPTIONS] COMMAND")
     cmd, rest = argv[0], argv[1:]
     if cmd == "version":
-        # The client answers without a daemon; with a --format of .Client.* only the client part is used.
+        # docker-kubectl.md §2: the client prints its own part even without a daemon, then the daemon's
+        # error, exit 1.
         fmt = _opt(rest, "--format", "-f")
+        if state.read()["docker"]["daemon"] != "up":
+            if fmt and ".Server" not in fmt:
+                _print(render_template(fmt, {"Client": {"Version": "28.2.2"}}))
+            return err(unreachable_text("version"))
         if fmt and ".Server" not in fmt:
             return _print(render_template(fmt, {"Client": {"Version": "28.2.2"}}))
-        if state.read()["docker"]["daemon"] != "up":
-            return err(DAEMON_DOWN)
         return _print("Docker version 28.2.2, build e6534b4" if not fmt else
                       render_template(fmt, {"Client": {"Version": "28.2.2"}, "Server": {"Version": "28.2.2"}}))
     if cmd == "-v" or cmd == "--version":
         return _print("Docker version 28.2.2, build e6534b4")  # kind.md §2: provider detection reads this
     if state.read()["docker"]["daemon"] != "up":
-        return err(DAEMON_DOWN)
+        if cmd == "info":
+            # docker-kubectl.md §2 (28.x client): the template is still rendered, over an empty Info.
+            fmt = _opt(rest, "--format", "-f")
+            if fmt:
+                _print(render_template(fmt, {"ServerVersion": ""}))
+        path = _API_PATHS.get(cmd, "containers/json")
+        if cmd == "ps" and ("-a" in rest or "--all" in rest):
+            path += "?all=1"
+        return err(unreachable_text(path))
     handler = {
         "info": _info, "inspect": _inspect, "ps": _ps, "run": _run, "start": _start, "stop": _stop,
         "rm": _rm, "network": _network, "exec": _exec,
@@ -125,6 +190,19 @@ def main(argv: list[str]) -> int:
 def _print(text: str) -> int:
     sys.stdout.write(text + ("\n" if text and not text.endswith("\n") else ""))
     return 0
+
+
+def _operands(args: list[str], valued: tuple[str, ...]) -> list[str]:
+    """The arguments that are not flags, skipping the values of the flags in ``valued`` (`stop -t 0 x`)."""
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in valued:
+            skip = True
+        elif not a.startswith("-"):
+            out.append(a)
+    return out
 
 
 def _opt(args: list[str], *names: str) -> str | None:
@@ -149,6 +227,7 @@ def _inspect(args: list[str]) -> int:
     fmt = _opt(args, "--format", "-f")
     names = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in
                                                                         ("--format", "-f", "--type"))]
+    typed = _opt(args, "--type") == "container"
     containers = state.read()["docker"]["containers"]
     out, missing = [], []
     for n in names:
@@ -160,10 +239,14 @@ def _inspect(args: list[str]) -> int:
     if fmt:
         for o in out:
             sys.stdout.write(render_template(fmt.lstrip("="), o) + "\n")
+        if missing and not out:
+            sys.stdout.write("\n")  # docker-kubectl.md §2: -f of a missing object prints an empty line
     else:
-        sys.stdout.write(json.dumps(out, indent=4) + "\n")
+        sys.stdout.write(json.dumps(out, indent=4) + "\n")  # "[]" when nothing was found
     for n in missing:
-        sys.stderr.write(f"Error: No such container: {n}\n")  # general knowledge (docker/cli inspect)
+        # docker-kubectl.md §2: with --type container the daemon's 404 is quoted; without, the CLI's own.
+        sys.stderr.write(f"Error response from daemon: No such container: {n}\n" if typed else
+                         f"Error: No such object: {n}\n")
     return 1 if missing else 0
 
 
@@ -172,7 +255,8 @@ def _ps(args: list[str]) -> int:
     filters = [args[i + 1] for i, a in enumerate(args) if a == "--filter" and i + 1 < len(args)]
     fmt = _opt(args, "--format")
     rows = []
-    for name, c in sorted(state.read()["docker"]["containers"].items()):
+    # docker-kubectl.md §2: newest first (the state keeps containers in creation order).
+    for name, c in reversed(list(state.read()["docker"]["containers"].items())):
         if not show_all and c["state"] != "running":
             continue
         ok = True
@@ -236,26 +320,27 @@ def _run(args: list[str]) -> int:
         containers = s["docker"]["containers"]
         name = name or f"fake_{len(containers)}"
         if name in containers:
-            # general knowledge (docker/cli): name conflict, exit 125
+            # docker-kubectl.md §2: name conflict, exit 125, nothing created
             sys.stderr.write(
                 f'docker: Error response from daemon: Conflict. The container name "/{name}" is already in use by '
                 f'container "{containers[name]["id"]}". You have to remove (or rename) that container to be able to '
-                "reuse that name.\n")
+                f"reuse that name.{RUN_HELP}\n")
             return 125
         ports: dict[str, Any] = {}
         for p in publish:
             parts = p.split(":")
             addr, host, cport = [*parts, "", ""][:3] if len(parts) == 3 else ("", parts[0], parts[-1])
-            if host and port_in_use(addr, int(host)):
-                # kind.md §8: "Bind for 0.0.0.0:80 failed: port is already allocated"
-                sys.stderr.write(
-                    f"docker: Error response from daemon: driver failed programming external connectivity on endpoint "
-                    f"{name}: Bind for {addr or '0.0.0.0'}:{host} failed: port is already allocated.\n")
-                return 125
             # docker inspect keys port bindings as "<port>/<proto>" (tcp when not given).
             ports[cport if "/" in cport else f"{cport}/tcp"] = [{"HostIp": addr, "HostPort": host}]
         containers[name] = new_container(image, labels, networks, restart, ports)
+        # docker-kubectl.md §2: the container is created (its id printed) before its ports are bound; when a
+        # port is taken it stays behind, "created", and run exits 125.
         sys.stdout.write(containers[name]["id"] + "\n")
+        conflict = port_conflict(containers, name)
+        if conflict:
+            containers[name]["state"] = "created"
+            sys.stderr.write(f"docker: {conflict}{RUN_HELP}\n")
+            return 125
     return 0
 
 
@@ -269,6 +354,11 @@ def _start(args: list[str]) -> int:
                 sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
                 code = 1
                 continue
+            conflict = port_conflict(s["docker"]["containers"], n) if c["state"] != "running" else None
+            if conflict:
+                sys.stderr.write(conflict + "\n")
+                code = 1
+                continue
             c["state"] = "running"
             sys.stdout.write(n + "\n")
     if code:
@@ -277,14 +367,18 @@ def _start(args: list[str]) -> int:
 
 
 def _stop(args: list[str]) -> int:
-    names = [a for a in args if not a.startswith("-")]
+    names = _operands(args, ("-t", "--time", "-s", "--signal"))
+    code = 0
     with state.txn() as s:
         for n in names:
             c = s["docker"]["containers"].get(n)
-            if c is not None:
-                c["state"] = "exited"
-                sys.stdout.write(n + "\n")
-    return 0
+            if c is None:
+                sys.stderr.write(f"Error response from daemon: No such container: {n}\n")  # docker-kubectl.md §2
+                code = 1
+                continue
+            c["state"] = "exited"
+            sys.stdout.write(n + "\n")
+    return code
 
 
 def _rm(args: list[str]) -> int:
@@ -295,10 +389,15 @@ def _rm(args: list[str]) -> int:
         for n in names:
             c = s["docker"]["containers"].get(n)
             if c is None:
-                sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
-                code = 1
+                # docker-kubectl.md §2: with -f a missing container is no error (exit 0; a 20.10 engine still
+                # prints this line, a 28.x one nothing).
+                if not force:
+                    sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
+                    code = 1
                 continue
             if c["state"] == "running" and not force:
+                # 28.x (a 20.10 engine: "You cannot remove a running container <id>. Stop the container
+                # before attempting removal or force remove")
                 sys.stderr.write(f"Error response from daemon: cannot remove container \"/{n}\": container is "
                                  "running: stop the container before removing or force remove\n")
                 code = 1
@@ -311,12 +410,16 @@ def _rm(args: list[str]) -> int:
 def _network(args: list[str]) -> int:
     if not args:
         return err("Usage:  docker network COMMAND")
-    sub, rest = args[0], [a for a in args[1:] if not a.startswith("-")]
+    sub, rest = args[0], _operands(args[1:], ("--label", "--driver", "-d", "--subnet", "--gateway", "-o", "--opt"))
     with state.txn() as s:
         nets = s["docker"]["networks"]
         if sub == "create":
-            if rest[0] not in nets:
-                nets.append(rest[0])
+            # docker-kubectl.md §2 as tests/docker/test_fake_parity.py sees it: the new network's id on stdout;
+            # a taken name is an error.
+            if rest[0] in nets:
+                return err(f"Error response from daemon: network with name {rest[0]} already exists")
+            nets.append(rest[0])
+            sys.stdout.write(f"{abs(hash((rest[0], time.time()))):064x}"[:64] + "\n")
             return 0
         if sub == "connect":
             net, cname = rest[0], rest[1]
@@ -349,7 +452,8 @@ def _exec(args: list[str]) -> int:
         if c is None:
             return err(f"Error response from daemon: No such container: {cname}")
         if c["state"] != "running":
-            return err(f"Error response from daemon: container {c['id']} is not running")
+            # moby daemon/errors.go errNotRunning, seen on 20.10 (docker-kubectl.md §2)
+            return err(f"Error response from daemon: Container {c['id']} is not running")
         files = c.setdefault("files", {})
         if cmd[:2] == ["mkdir", "-p"]:
             for d in cmd[2:]:

@@ -45,7 +45,7 @@ def _daemon_down_error(what: str) -> int:
     sys.stderr.write(
         f"ERROR: {what}: command \"docker ps -a --filter label={LABEL} --format '{{{{.Label \"{LABEL}\"}}}}'\" "
         "failed with error: exit status 1\n"
-        f"Command Output: {docker.DAEMON_DOWN}\n"
+        f"Command Output: {docker.unreachable_text('containers/json')}\n"
     )
     return 1
 
