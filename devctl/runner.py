@@ -21,12 +21,14 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
-from devctl.errors import CommandError, CommandTimeout, ToolNotFound, command_line
+from devctl.errors import CommandError, CommandTimeout, DevctlError, ToolNotFound, command_line
 
 if TYPE_CHECKING:
     from devctl import pipes
+    from devctl.toolchain.resolve import Resolved, Toolchain
 
 Echo = Callable[[str], None]
 LineSink = Callable[[str], None]
@@ -65,6 +67,9 @@ class Runner:
         install_hints: Mapping[str, str] | None = None,
         # Wraps a foreground run, so progress drawing stops while a sudo prompt owns the terminal.
         pause: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+        # Decides which kind, kubectl and skaffold run (the pinned ones in devctl's store first) and puts
+        # the store first on every child's PATH; None: every tool from PATH as it is.
+        toolchain: Toolchain | None = None,
     ) -> None:
         self.verbose = verbose
         self.dry_run = dry_run
@@ -72,6 +77,7 @@ class Runner:
         self.env = env
         self.install_hints: Mapping[str, str] = install_hints or {}
         self.pause = pause
+        self.toolchain = toolchain
         self.planned: list[list[str]] = []  # state-changing commands skipped by --dry-run
         self._lock = threading.Lock()
 
@@ -81,10 +87,21 @@ class Runner:
     # -- lookup ----------------------------------------------------------------------------------
 
     def which(self, tool: str) -> str | None:
-        path = (self.env or os.environ).get("PATH")
-        return shutil.which(tool, path=path)
+        if self.toolchain is not None and self.toolchain.manages(tool):
+            try:
+                return self.resolve(tool).path
+            except DevctlError:
+                return None
+        return shutil.which(tool, path=self._path())
+
+    def resolve(self, tool: str) -> Resolved:
+        """A tool the toolchain manages: which executable runs and where it came from (ToolNotFound if none)."""
+        assert self.toolchain is not None
+        return self.toolchain.resolve(tool, self._path(), self._probe)
 
     def require(self, tool: str) -> str:
+        if self.toolchain is not None and self.toolchain.manages(tool):
+            return self.resolve(tool).path
         found = self.which(tool)
         if found is None:
             from devctl.tools.install import install_hint
@@ -230,11 +247,43 @@ class Runner:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _path(self) -> str | None:
+        return (self.env or os.environ).get("PATH")
+
     def _env(self, extra: Mapping[str, str] | None) -> dict[str, str] | None:
         """The child's environment: ``extra`` if given, else the runner's; None inherits this process's
-        as it is (a copy of os.environ would be decoded here and encoded again for every call)."""
+        as it is (a copy of os.environ would be decoded here and encoded again for every call). The
+        toolchain's store directories go first on its PATH, so what the child runs (Skaffold runs
+        kubectl) is what devctl itself would run."""
         chosen = extra if extra is not None else self.env
-        return None if chosen is None else dict(chosen)
+        path = (
+            None
+            if self.toolchain is None
+            else self.toolchain.child_path((os.environ if chosen is None else chosen).get("PATH"))
+        )
+        if path is None:
+            return None if chosen is None else dict(chosen)
+        env = dict(os.environ if chosen is None else chosen)
+        env["PATH"] = path
+        return env
+
+    def _probe(self, exe: str, args: Sequence[str]) -> str:
+        """What ``exe args`` prints (its version): the toolchain asks a tool found on PATH once per run."""
+        import subprocess
+
+        argv = [exe, *args]
+        self._trace(argv)
+        try:
+            done = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, env=self._env(None), timeout=30, check=False
+            )
+        except subprocess.TimeoutExpired as err:
+            raise CommandTimeout(f"{command_line(argv)!r} did not finish within 30 s") from err
+        except OSError as err:
+            raise self._not_runnable([Path(exe).name, *args], exe, err) from err
+        if done.returncode != 0:
+            raise CommandError(argv, done.returncode, _decode(done.stdout), _decode(done.stderr))
+        return _decode(done.stdout) + _decode(done.stderr)
 
     def _trace(self, argv: list[str]) -> None:
         if self.verbose:
