@@ -47,6 +47,9 @@ class Fetcher:
     def __init__(self, mirror: str = "", timeout: float = TIMEOUT) -> None:
         self.mirror = mirror
         self.timeout = timeout
+        # Its own opener, whose ProxyHandler reads the proxy variables now (urlopen's shared one keeps
+        # whatever they were at the process's first download).
+        self._opener = urllib.request.build_opener()
 
     def download(self, url: str, out: BinaryIO, progress: DownloadProgress, label: str) -> str:
         """Stream ``url`` (through the mirror) into ``out``; return the SHA-256 of what arrived."""
@@ -94,7 +97,7 @@ class Fetcher:
     def _open(self, url: str, *, mirrored: bool = True) -> http.client.HTTPResponse:
         request = urllib.request.Request(url, headers={"User-Agent": f"devctl/{__version__}"})
         try:
-            response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=self.timeout)
+            response: http.client.HTTPResponse = self._opener.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as err:
             err.close()
             raise self._error(url, f"HTTP {err.code} {err.reason}", mirrored=mirrored) from None
