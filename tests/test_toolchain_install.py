@@ -179,9 +179,7 @@ def test_a_refused_connection_is_one_line(
     assert files_under(clone.store.parent) == []
 
 
-def test_two_installs_at_once_download_once_and_end_with_one_good_copy(
-    clone: Clone, mirrored: ReleaseServer
-) -> None:
+def test_two_installs_at_once_download_once_and_end_with_one_good_copy(clone: Clone, mirrored: ReleaseServer) -> None:
     mirrored.delay = 0.5  # both are downloading (or waiting for the other) at the same time
     procs = [
         subprocess.Popen(
@@ -220,9 +218,7 @@ def test_dry_run_says_what_it_would_download_and_writes_nothing(clone: Clone, mi
 # -- a lock without the checksum ---------------------------------------------------------------------
 
 
-def test_a_platform_missing_from_the_lock_is_refused_naming_the_fix(
-    clone: Clone, mirrored: ReleaseServer
-) -> None:
+def test_a_platform_missing_from_the_lock_is_refused_naming_the_fix(clone: Clone, mirrored: ReleaseServer) -> None:
     write_repo(clone.repo, without(lock_for(mirrored.files), "kind", PLATFORM))
     res = run_cli("tools", "install")
     assert res.exit_code == 1
@@ -291,4 +287,3 @@ def test_downloads_go_through_the_proxy_the_environment_names(
     assert res.exit_code == 1
     [line] = errors(res.stderr)
     assert f"download of http://tools.invalid{KIND} failed: cannot resolve the host" in line
-
