@@ -8,9 +8,11 @@ nothing in the store.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +205,28 @@ def test_two_installs_at_once_download_once_and_end_with_one_good_copy(clone: Cl
             f"{version}/{sha256_of(mirrored.files[path])}",
             f"{version}/{sha256_of(mirrored.files[path])}/{tool}",
         ]
+
+
+def test_an_interrupted_download_leaves_nothing(clone: Clone, mirrored: ReleaseServer) -> None:
+    mirrored.delay = 5.0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devctl", "tools", "install"],
+        cwd=clone.repo,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not mirrored.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mirrored.requests == [KIND]  # the download has begun: the store has its temporary directory
+    assert (clone.store / "kind" / "v0.31.0").is_dir()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Interrupted." in err
+    assert files_under(clone.store.parent) == []
 
 
 def test_dry_run_says_what_it_would_download_and_writes_nothing(clone: Clone, mirrored: ReleaseServer) -> None:
