@@ -6,5 +6,6 @@
 - ``store``: the shared store of verified binaries; reads never write, installs are atomic.
 - ``fetch`` and ``progress``: HTTP downloads (mirror, proxies) and their progress display.
 - ``resolve``: which executable a command runs (store > PATH at the minimum version > error).
-- ``installer``, ``locking`` and ``prune``: what `devctl tools install|lock|prune` do.
+- ``installer``, ``locking`` and ``prune``: what `devctl tools install|lock|prune` do; ``listing`` what
+  `tools list` and `doctor` show; ``steps`` the install step of `devctl up`.
 """

@@ -57,69 +57,6 @@ def preflight_step(needs: tuple[str, ...] = ()) -> Step:
     return FuncStep("preflight", "Preflight checks", apply, describe_fn=describe, needs=needs)
 
 
-def tools_step() -> Step:
-    """The pinned kind, kubectl and skaffold into devctl's store, when missing (so a laptop with Docker and
-    Python needs nothing else). Where the lock has no checksum for this platform and a usable tool is on
-    PATH, that one is used, with a warning; without one, the step fails with the fix."""
-
-    def check(ctx: Context) -> str | None:
-        from devctl.toolchain.installer import missing
-
-        tc = ctx.runner.toolchain
-        if tc is None or tc.platform is None or not tc.pins.pinned():
-            return "no pinned tools to install on this platform: they come from PATH"
-        todo = missing(tc)
-        if not todo:
-            return f"{', '.join(tc.pins.pinned())} are in devctl's tool store"
-        # Nothing installable (the lock has no checksum here) and a usable tool on PATH for each: use those.
-        if all(w.sha256 is None and ctx.runner.which(w.tool) for w in todo):
-            names = ", ".join(w.tool for w in todo)
-            return f"{names} from PATH: {tc.lock_path.name} has no checksum for {tc.platform} yet (see `devctl doctor`)"
-        return None
-
-    def apply(ctx: Context) -> str:
-        from devctl.toolchain.fetch import Fetcher
-        from devctl.toolchain.installer import MissingChecksum, install_one, missing
-        from devctl.toolchain.progress import downloads_for
-
-        tc = ctx.runner.toolchain
-        assert tc is not None
-        fetcher, progress = Fetcher(ctx.cfg.tools_mirror), downloads_for(ctx.reporter)
-        installed, from_path = [], []
-        for wanted in missing(tc):
-            try:
-                done = install_one(tc, wanted, fetcher, progress, ctx.reporter.info, ctx.reporter.warn)
-            except MissingChecksum as err:
-                found = ctx.runner.which(wanted.tool)  # the PATH tool at devctl's minimum version, if any
-                if found is None:
-                    raise
-                ctx.reporter.warn(f"{err.message}: using {found} from PATH")
-                from_path.append(wanted.tool)
-                continue
-            if done.downloaded:
-                installed.append(wanted.tool)
-        if installed:
-            tc.store.remember_lock(tc.lock_path)
-        notes = [f"installed {', '.join(installed)}"] if installed else []
-        notes += [f"{', '.join(from_path)} from PATH (the lock has no checksum here)"] if from_path else []
-        return "; ".join(notes) or "nothing to install"
-
-    def describe(ctx: Context) -> list[str]:
-        from devctl.toolchain.fetch import with_mirror
-        from devctl.toolchain.installer import missing
-
-        tc = ctx.runner.toolchain
-        if tc is None or tc.platform is None:
-            return ["tools come from PATH on this platform"]
-        return [
-            f"download {w.tool} {w.version} from {with_mirror(w.url, ctx.cfg.tools_mirror)} into {tc.store.root}"
-            + (f", verified against sha256 {w.sha256}" if w.sha256 else f" ({w.missing}: the PATH one if usable)")
-            for w in missing(tc)
-        ] or [f"{', '.join(tc.pins.pinned())} are in devctl's tool store"]
-
-    return FuncStep("tools", "Tools", apply, check, describe)
-
-
 def _check_sources(ctx: Context) -> None:
     """With the `services` profile, every service's source folder must be there (one line if not)."""
     from devctl.stack import SOURCES_PROFILE, missing_source_dirs
@@ -209,6 +146,8 @@ def first_phase(opts: UpOptions) -> list[Step]:
         raise UsageError(f"unknown --only value {opts.only!r}", hint="choose one of: " + ", ".join(ONLY_CHOICES))
     if opts.only == "hosts":
         return [hosts_step(opts.no_sudo)]
+    from devctl.toolchain.steps import tools_step
+
     tools = [tools_step()] if opts.install_tools else []
     preflight = preflight_step(needs=("tools",) if tools else ())
     if opts.only is not None:
