@@ -19,6 +19,7 @@ from typing import Any
 
 from devctl import pyproject
 from devctl.errors import ConfigError
+from devctl.toolchain.catalog import TOOLS, Pins, check_pin
 
 # kind v0.31.0's default node image for Kubernetes 1.35 (kind.md §1; kind release notes v0.31.0).
 # ingress-nginx controller-v1.15.1 is e2e-tested up to 1.35 (ingress-nginx.md §1): pin 1.35, not kind's newer default.
@@ -68,6 +69,8 @@ class Config:
     skaffold_profile: str = ""
     cleanup_timeout: float = 30.0
     manifests_dir: Path = Path("k8s")
+    tools: Pins = field(default_factory=Pins)  # [tool.devctl.tools]: the versions devctl installs (devctl.toolchain)
+    tools_mirror: str = ""  # a base URL that serves the tools' release files under their upstream paths
     repo_root: Path = Path()  # the current directory; load() sets the discovered root
     verbose: bool = False
     dry_run: bool = False
@@ -179,6 +182,12 @@ def _check_path(v: Any) -> Path:
     return Path(os.path.expanduser(s))
 
 
+def _check_mirror(v: str) -> str:
+    from devctl.toolchain.fetch import check_mirror
+
+    return check_mirror(v) if v else ""
+
+
 def _check_registry_name(v: str) -> str:
     if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", v):
         raise ValueError("must be a Docker container name")
@@ -203,7 +212,9 @@ _CHECKS: dict[str, Any] = {
     "skaffold_profile": _check_profile,
     "cleanup_timeout": _check_seconds,
     "manifests_dir": _check_path,
+    "tools_mirror": _check_mirror,
 }
+TABLE_ONLY = ("tools",)  # sub-tables of [tool.devctl], with no environment variable or flag
 
 
 def _validate(name: str, value: Any, source: str) -> Any:
@@ -246,9 +257,14 @@ def load(
                 f"unknown key {key!r} in [tool.devctl] of {root / 'pyproject.toml'}",
                 hint="known keys: " + ", ".join(SETTABLE),
             )
+        if name == "tools":
+            values[name] = _pins(raw)
+            continue
         values[name] = _validate(name, raw, "[tool.devctl] in pyproject.toml")
 
     for name in SETTABLE:
+        if name in TABLE_ONLY:
+            continue
         raw = env.get(env_name(name))
         if raw is not None and raw != "":
             values[name] = _validate(name, raw, env_name(name))
@@ -269,6 +285,25 @@ def load(
     return cfg
 
 
+def _pins(table: Any) -> Pins:
+    """[tool.devctl.tools]: tool = "version" for kind, kubectl and skaffold."""
+    source = "[tool.devctl.tools] in pyproject.toml"
+    if not isinstance(table, dict):
+        raise ConfigError(f'invalid tools (from {source}): must be a table of tool = "version"')
+    pins: dict[str, str] = {}
+    for tool, raw in table.items():
+        if tool not in TOOLS:
+            raise ConfigError(f"unknown tool {tool!r} in {source}", hint="devctl installs only " + ", ".join(TOOLS))
+        try:
+            pins[tool] = check_pin(tool, raw)
+        except ValueError as err:
+            raise ConfigError(
+                f"invalid tools.{tool} {raw!r} (from {source}): {err}",
+                hint="pin a release version such as v0.31.0, then run `devctl tools lock`",
+            ) from None
+    return Pins(**pins)
+
+
 def _check_combination(cfg: Config) -> None:
     ports = {"http_port": cfg.http_port, "https_port": cfg.https_port, "registry_port": cfg.registry_port}
     seen: dict[int, str] = {}
@@ -279,3 +314,19 @@ def _check_combination(cfg: Config) -> None:
                 hint=f"pick another port with {env_name(name)}",
             )
         seen[port] = name
+    _check_kubectl_skew(cfg)
+
+
+def _check_kubectl_skew(cfg: Config) -> None:
+    """kubectl must be within one minor version of the cluster's Kubernetes (the version skew policy;
+    kubernetes/website install-kubectl-linux.md: "within one minor version difference of your cluster")."""
+    node = re.search(r":v(\d+)\.(\d+)\.", cfg.node_image)
+    pinned = re.fullmatch(r"v(\d+)\.(\d+)\.\d+", cfg.tools.kubectl)
+    if node is None or pinned is None:
+        return
+    if node.group(1) != pinned.group(1) or abs(int(node.group(2)) - int(pinned.group(2))) > 1:
+        raise ConfigError(
+            f"invalid tools.kubectl {cfg.tools.kubectl} (from [tool.devctl.tools] in pyproject.toml): more than one "
+            f"minor version from the node image's Kubernetes v{node.group(1)}.{node.group(2)} ({cfg.node_image})",
+            hint="pin a kubectl of the same minor as the node image, or one minor either side",
+        )

@@ -24,6 +24,14 @@ class Context:
 
     @classmethod
     def create(cls, cfg: Config, *, reporter: Reporter | None = None, runner: Runner | None = None) -> Context:
+        from devctl.toolchain.resolve import Toolchain
+
         rep = reporter or SilentReporter()
-        run = runner or Runner(verbose=cfg.verbose, dry_run=cfg.dry_run, echo=rep.info, pause=rep.pause)
+        run = runner or Runner(
+            verbose=cfg.verbose,
+            dry_run=cfg.dry_run,
+            echo=rep.info,
+            pause=rep.pause,
+            toolchain=Toolchain.for_config(cfg),
+        )
         return cls(cfg, run, rep)

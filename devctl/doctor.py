@@ -23,12 +23,9 @@ from devctl.ports import probe
 from devctl.routing.ingresses import load_ingresses
 from devctl.routing.lint import lint
 from devctl.routing.rules import CATCH_ALL, build_routes, select_server
+from devctl.toolchain.listing import lock_state
+from devctl.toolchain.resolve import STORE
 from devctl.tools.install import install_hint
-
-# Minimum versions and why.
-MIN_KIND = (0, 27, 0)  # kind.md §5: node images from v0.27.0 read /etc/containerd/certs.d (local registry)
-MIN_KUBECTL = (1, 31, 0)  # client within the supported skew of the 1.35 node image
-MIN_SKAFFOLD = (2, 2, 0)  # skaffold.md §1: v4beta3 (rawYaml, sync.manual) needs 2.2; see the apiVersion check
 
 
 @dataclass(frozen=True)
@@ -38,9 +35,17 @@ class Check:
     detail: str
     hint: str = ""
     required: bool = False
+    # kind, kubectl and skaffold: the version and executable in use, and where it came from (store or PATH).
+    version: str = ""
+    path: str = ""
+    source: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        for key in ("version", "path", "source"):
+            if not data[key]:
+                del data[key]
+        return data
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
@@ -75,6 +80,49 @@ def _tool_check(ctx: Context, tool: str, get_version: Callable[[], str], minimum
             required=True,
         )
     return Check(tool, "ok", _fmt(version), required=True)
+
+
+def check_pinned_tool(ctx: Context, tool: str) -> Check:
+    """kind, kubectl, skaffold: resolved as every command resolves them (devctl.toolchain.resolve)."""
+
+    try:
+        r = ctx.runner.resolve(tool)
+    except DevctlError as err:
+        return Check(tool, "fail", err.message, err.hint or install_hint(tool), required=True)
+    where = "devctl's tool store" if r.source == STORE else "PATH"
+    return Check(
+        tool,
+        "ok",
+        f"{r.version} from {where}: {r.path}",
+        required=True,
+        version=r.version,
+        path=r.path,
+        source=r.source,
+    )
+
+
+def check_tool_lock(ctx: Context) -> Check:
+    """The lock must have a checksum for every pinned tool on every platform; until then `devctl tools
+    install` refuses those (and `up` falls back to the tools on PATH there)."""
+
+    tc = ctx.runner.toolchain
+    if tc is None or not tc.pins.pinned():
+        return Check("tool lock", "info", "no tools pinned in [tool.devctl.tools]: they come from PATH")
+    state = lock_state(tc)
+    fix = "run `devctl tools lock` on a machine that reaches the download sites, review and commit the lock"
+    if state.problem:
+        return Check("tool lock", "warn", state.problem, fix)
+    if not state.exists:
+        return Check("tool lock", "warn", f"no {tc.lock_path.name} in {tc.lock_path.parent}", fix)
+    if state.missing:
+        return Check(
+            "tool lock",
+            "warn",
+            f"incomplete: no checksum yet for {len(state.missing)} entries ({', '.join(state.missing)}); "
+            "`devctl tools install` refuses those without --trust-published",
+            fix,
+        )
+    return Check("tool lock", "ok", f"{tc.lock_path.name}: a checksum for every pinned tool on every platform")
 
 
 def check_docker_daemon(ctx: Context) -> Check:
@@ -277,9 +325,8 @@ def run_checks(ctx: Context) -> list[Check]:
     checks = [
         _tool_check(ctx, "docker", ctx.docker.client_version, (20, 10, 0)),
         check_docker_daemon(ctx),
-        _tool_check(ctx, "kind", ctx.kind.version, MIN_KIND),
-        _tool_check(ctx, "kubectl", lambda: _kubectl_version(ctx), MIN_KUBECTL),
-        _tool_check(ctx, "skaffold", ctx.skaffold.version, MIN_SKAFFOLD),
+        *(check_pinned_tool(ctx, tool) for tool in ("kind", "kubectl", "skaffold")),
+        check_tool_lock(ctx),
     ]
     sk = check_skaffold_config(ctx)
     if sk:
@@ -310,11 +357,6 @@ def _ports_without_docker(ctx: Context) -> list[Check]:
         detail = "free" if st.free else st.detail if st.free is None else f"in use by {st.owner or 'another process'}"
         out.append(Check(f"{label} {port}", status, detail, required=True))
     return out
-
-
-def _kubectl_version(ctx: Context) -> str:
-    # `kubectl version --client` needs no cluster; still pinned like every kubectl call.
-    return ctx.kubectl.read("version", "--client").stdout
 
 
 def failed_required(checks: list[Check]) -> list[Check]:

@@ -41,11 +41,15 @@ class ConfigError(UsageError):
 
 
 class ToolNotFound(DevctlError):
-    """An external tool devctl drives is not on PATH."""
+    """An external tool devctl drives is not on PATH (or, for a pinned tool, none usable was found)."""
 
-    def __init__(self, tool: str, hint: str) -> None:
-        super().__init__(f"{tool} is not installed (not found on PATH)", hint=hint)
+    def __init__(self, tool: str, hint: str, message: str | None = None) -> None:
+        super().__init__(message or f"{tool} is not installed (not found on PATH)", hint=hint)
         self.tool = tool
+
+
+class ToolInstallError(DevctlError):
+    """Installing a pinned tool failed: a download, a checksum, or a lock without the checksum needed."""
 
 
 def command_line(argv: Sequence[str]) -> str:

@@ -25,11 +25,15 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Protocol
 
 from devctl import pipes
-from devctl.errors import CommandError, CommandTimeout, ToolNotFound, command_line
+from devctl.errors import CommandError, CommandTimeout, DevctlError, ToolNotFound, command_line
 from devctl.tools.install import install_hint
+
+if TYPE_CHECKING:
+    from devctl.toolchain.resolve import Resolved, Toolchain
 
 Echo = Callable[[str], None]
 LineSink = Callable[[str], None]
@@ -63,16 +67,30 @@ class Runner:
     env: Mapping[str, str] | None = None  # None: children inherit this process's environment
     # Wraps a foreground run, so progress drawing stops while a sudo prompt owns the terminal.
     pause: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
+    # Decides which kind, kubectl and skaffold run (the pinned ones in devctl's store first) and puts the
+    # store first on every child's PATH; None: every tool from PATH as it is.
+    toolchain: Toolchain | None = None
     planned: list[list[str]] = field(default_factory=list, init=False)  # changes skipped by --dry-run
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     # -- lookup ----------------------------------------------------------------------------------
 
     def which(self, tool: str) -> str | None:
-        path = (self.env or os.environ).get("PATH")
-        return shutil.which(tool, path=path)
+        if self.toolchain is not None and self.toolchain.manages(tool):
+            try:
+                return self.resolve(tool).path
+            except DevctlError:
+                return None
+        return shutil.which(tool, path=self._path())
+
+    def resolve(self, tool: str) -> Resolved:
+        """A tool the toolchain manages: which executable runs and where it came from (ToolNotFound if none)."""
+        assert self.toolchain is not None
+        return self.toolchain.resolve(tool, self._path(), self._probe)
 
     def require(self, tool: str) -> str:
+        if self.toolchain is not None and self.toolchain.manages(tool):
+            return self.resolve(tool).path
         found = self.which(tool)
         if found is None:
             raise ToolNotFound(tool, install_hint(tool))
@@ -234,10 +252,36 @@ class Runner:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _path(self) -> str | None:
+        return (self.env or os.environ).get("PATH")
+
     def _env(self, extra: Mapping[str, str] | None) -> dict[str, str] | None:
-        """The child's environment: ``extra`` if given, else the runner's; None inherits this process's."""
+        """The child's environment: ``extra`` if given, else the runner's; None inherits this process's.
+        The toolchain's store directories go first on its PATH, so what the child runs (Skaffold runs
+        kubectl) is what devctl itself would run."""
         chosen = extra if extra is not None else self.env
-        return None if chosen is None else dict(chosen)
+        path = None if self.toolchain is None else self.toolchain.child_path((chosen or os.environ).get("PATH"))
+        if path is None:
+            return None if chosen is None else dict(chosen)
+        return {**(os.environ if chosen is None else chosen), "PATH": path}
+
+    def _probe(self, exe: str, args: Sequence[str]) -> str:
+        """What ``exe args`` prints (its version): the toolchain asks a tool found on PATH once per run."""
+        argv = [exe, *args]
+        self._trace(argv)
+        try:
+            done = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, env=self._env(None), timeout=30, check=False
+            )
+        except subprocess.TimeoutExpired as err:
+            raise CommandTimeout(f"{command_line(argv)!r} did not finish within 30 s") from err
+        except OSError as err:
+            raise _not_runnable([Path(exe).name, *args], exe, err) from err
+        stdout = done.stdout.decode("utf-8", errors="replace")
+        stderr = done.stderr.decode("utf-8", errors="replace")
+        if done.returncode != 0:
+            raise CommandError(argv, done.returncode, stdout, stderr)
+        return stdout + stderr
 
     def _trace(self, argv: list[str]) -> None:
         if self.verbose:

@@ -45,6 +45,14 @@ SECTION7_REQUESTS: list[tuple[str, str]] = [
 ]
 
 
+# What devctl.toolchain.resolve runs to check a tool found on PATH (devctl.toolchain.catalog version_args).
+VERSION_PROBES = {"kind": ["version"], "kubectl": ["version", "--client"], "skaffold": ["version"]}
+
+
+def is_version_probe(call: dict[str, Any]) -> bool:
+    return bool(VERSION_PROBES.get(call["tool"]) == call["argv"])
+
+
 @dataclass
 class FakeWorld:
     root: Path
@@ -99,15 +107,17 @@ class FakeWorld:
         return dict(self.state()["clusters"].get(context, {}).get("objects", {}))
 
     # -- calls -------------------------------------------------------------------------------------
-    def calls(self, tool: str | None = None) -> list[dict[str, Any]]:
+    def calls(self, tool: str | None = None, *, probes: bool = True) -> list[dict[str, Any]]:
+        """Every call, in order. ``probes=False`` leaves out the version probes: devctl asks a kind,
+        kubectl or skaffold it found on PATH (not in its tool store) for its version once per run."""
         p = self.state_dir / "calls.jsonl"
         if not p.exists():
             return []
         out = [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
-        return [c for c in out if tool is None or c["tool"] == tool]
+        return [c for c in out if (tool is None or c["tool"] == tool) and (probes or not is_version_probe(c))]
 
-    def argvs(self, tool: str) -> list[list[str]]:
-        return [c["argv"] for c in self.calls(tool)]
+    def argvs(self, tool: str, *, probes: bool = True) -> list[list[str]]:
+        return [c["argv"] for c in self.calls(tool, probes=probes)]
 
     def assert_pinned(self, cluster: str = "tour") -> int:
         """Every kubectl call carried --context kind-<cluster>, every cluster-facing skaffold call
@@ -115,6 +125,8 @@ class FakeWorld:
         ctx = f"kind-{cluster}"
         checked = 0
         for argv in self.argvs("kubectl"):
+            if argv == VERSION_PROBES["kubectl"]:
+                continue  # devctl asks a kubectl found on PATH its version; it talks to no cluster
             assert argv[:2] == ["--context", ctx], f"kubectl call not pinned to {ctx}: {argv}"
             checked += 1
         for argv in self.argvs("skaffold"):
@@ -157,6 +169,13 @@ class FakeWorld:
         }
 
 
+@pytest.fixture(autouse=True)
+def _private_tool_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the developer's tool store (devctl.toolchain's, in ~/.local/share/devctl/
+    tools): each test starts with an empty one."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+
+
 @pytest.fixture
 def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorld]:
     """The fake kind/kubectl/docker/skaffold first on PATH, with a fresh world and kubeconfig."""
@@ -175,6 +194,8 @@ def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
         if k.startswith(("DEVCTL_", "SKAFFOLD_")) and k not in ("DEVCTL_FAKE_STATE", "DEVCTL_FAKE_PYTHON"):
             monkeypatch.delenv(k)
     monkeypatch.setenv("DEVCTL_HOSTS_FILE", str(tmp_path / "hosts"))
+    # The fakes on PATH are this world's tools: `up` must not download the real ones into the store.
+    monkeypatch.setenv("DEVCTL_NO_TOOL_INSTALL", "1")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))  # dev-loop pid files
     (tmp_path / "hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost\n")
     yield world

@@ -185,7 +185,7 @@ def test_chosen_services_only_with_tail_and_no_prefix(cluster: FakeWorld) -> Non
     res = run_cli("logs", "tour", "auth", "--tail", "2", "--no-prefix")
     assert res.exit_code == 0, res.stderr
     assert sorted(res.stdout.splitlines()) == ["auth line 13", "auth line 14", "tour line 13", "tour line 14"]
-    assert len(cluster.calls("kubectl")) == 2
+    assert len(cluster.calls("kubectl", probes=False)) == 2
 
 
 def test_since_only_shows_newer_lines(cluster: FakeWorld) -> None:

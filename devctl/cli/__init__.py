@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "secrets": ("secrets", "Show the dev secrets devctl created (names; values with --reveal)."),
     "doctor": ("doctor", "Check this machine: tools, Docker, ports, hosts entry, memory."),
     "cluster": ("cluster", "Create (`up [--recreate]`) or inspect (`status`) just the kind cluster and registry."),
+    "tools": ("tools", "Install, list, lock or prune the pinned kind, kubectl and Skaffold devctl runs."),
 }
 
 

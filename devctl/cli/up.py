@@ -26,6 +26,13 @@ def up(
         False, "--no-sudo", help="If the hosts file needs sudo, print the command instead of running it."
     ),
     no_build: bool = typer.Option(False, "--no-build", help="Skip the image pre-build (Skaffold builds in dev)."),
+    no_install: bool = typer.Option(
+        False,
+        "--no-install",
+        envvar="DEVCTL_NO_TOOL_INSTALL",
+        help="Do not download the pinned kind, kubectl and skaffold into devctl's store; use what is there or on "
+        "PATH [env DEVCTL_NO_TOOL_INSTALL=1].",
+    ),
 ) -> None:
     """Hosts entry, registry + kind cluster, ingress-nginx admitting, dev secrets, then `skaffold dev`.
 
@@ -35,7 +42,13 @@ def up(
 
     c = make_context(ctx, skaffold_profile=profile, ingress_manifest=ingress_manifest)
     opts = workflow.UpOptions(
-        no_dev=no_dev, keep=keep, recreate=recreate, only=only, no_sudo=no_sudo, skip_build=no_build
+        no_dev=no_dev,
+        keep=keep,
+        recreate=recreate,
+        only=only,
+        no_sudo=no_sudo,
+        skip_build=no_build,
+        install_tools=not no_install,
     )
     try:
         if c.cfg.dry_run:

@@ -24,6 +24,7 @@ from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
 from devctl.hosts import entry
 from devctl.ingress.steps import ingress_steps
 from devctl.stack import SOURCES_PROFILE, missing_source_dirs
+from devctl.toolchain.steps import ToolsStep
 from devctl.tools.install import install_hint
 from devctl.tools.skaffold import Skaffold, write_global_config
 from devctl.workflows.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
@@ -40,25 +41,31 @@ class UpOptions:
     only: str | None = None
     no_sudo: bool = False
     skip_build: bool = False
+    install_tools: bool = True  # put missing pinned tools in devctl's store first (--no-install: not)
 
 
-def preflight_step() -> Step:
-    """doctor's required checks that cost nothing or one call: tools on PATH, the Docker daemon."""
+def preflight_step(needs: tuple[str, ...] = ()) -> Step:
+    """doctor's required checks that cost nothing or one call: the tools usable, the Docker daemon."""
 
     def apply(ctx: Context) -> str:
-        missing = [t for t in TOOLS if ctx.runner.which(t) is None]
+        missing: list[ToolNotFound] = []
+        for tool in TOOLS:
+            try:
+                ctx.runner.require(tool)
+            except ToolNotFound as err:
+                missing.append(err)
         if missing:
-            tool = missing[0]
-            others = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
-            raise ToolNotFound(tool, install_hint(tool) + others)
+            first = missing[0]
+            others = f" (also missing: {', '.join(e.tool for e in missing[1:])})" if missing[1:] else ""
+            raise ToolNotFound(first.tool, (first.hint or install_hint(first.tool)) + others, first.message)
         version = ctx.docker.server_version()  # raises DockerDown with one clear line
         _check_sources(ctx)
         return f"tools present, Docker {version}"
 
     def describe(ctx: Context) -> list[str]:
-        return [f"check {', '.join(TOOLS)} are on PATH and the Docker daemon answers (docker info)"]
+        return [f"check {', '.join(TOOLS)} are usable and the Docker daemon answers (docker info)"]
 
-    return FuncStep("preflight", "Preflight checks", apply, describe_fn=describe)
+    return FuncStep("preflight", "Preflight checks", apply, describe_fn=describe, needs=needs)
 
 
 def _check_sources(ctx: Context) -> None:
@@ -140,14 +147,15 @@ def first_phase(opts: UpOptions) -> list[Step]:
         raise UsageError(f"unknown --only value {opts.only!r}", hint="choose one of: " + ", ".join(ONLY_CHOICES))
     if opts.only == "hosts":
         return [hosts_step(opts.no_sudo)]
+    tools: list[Step] = [ToolsStep()] if opts.install_tools else []
+    preflight = preflight_step(needs=("tools",) if tools else ())
     if opts.only is not None:
-        return [preflight_step()]
-    return [preflight_step(), hosts_step(opts.no_sudo)]
+        return [*tools, preflight]
+    return [*tools, preflight, hosts_step(opts.no_sudo)]
 
 
 def second_phase(opts: UpOptions) -> list[Step]:
     """The cluster-side steps; with --only, the chosen one plus what it needs."""
-
     if opts.only == "hosts":
         return []
     run = ClusterRun(opts.recreate)

@@ -167,7 +167,7 @@ def test_dev_fails_fast_with_the_fix_when_the_cluster_is_missing(fake_tools: Fak
     assert res.exit_code == 1
     assert "is not ready" in res.stderr and "devctl up" in res.stderr
     assert fake_tools.calls("skaffold") == []
-    assert len(fake_tools.calls("kubectl")) == 1
+    assert len(fake_tools.calls("kubectl", probes=False)) == 1
 
 
 def test_ctrl_c_to_devctl_dev_itself(project: Path, fake_tools: FakeWorld) -> None:

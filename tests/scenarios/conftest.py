@@ -83,7 +83,7 @@ def resolve_mode(env: Mapping[str, str]) -> tuple[Mode, str | None]:
     """The mode the scenarios run in, and why they cannot (the gate's one line) when real tools are missing."""
     if not e2e_requested(env):
         return "fake", None
-    return "real", e2e_gate.refusal(env.get("PATH", ""))
+    return "real", e2e_gate.refusal(e2e_gate.with_devctl_store(env.get("PATH", "")))
 
 
 def free_ports(count: int) -> list[int]:
@@ -369,11 +369,15 @@ def build_toolbox(mode: Mode, root: Path, environ: Mapping[str, str], label: str
         # The fake kubectl reads no URLs (no network on a test machine): the pinned upstream manifest's
         # local copy; real mode keeps devctl's default, the pinned upstream URL.
         env["DEVCTL_INGRESS_MANIFEST"] = str(FAKE_INGRESS_MANIFEST)
+        # The fakes on PATH are this world's tools: `up` must not download the real ones into the store.
+        env["DEVCTL_NO_TOOL_INSTALL"] = "1"
         kubeconfig, cluster, ports = world.kubeconfig, FAKE_CLUSTER, Ports(*free_ports(3))
     else:
         kubeconfig = root / "kube" / "config"
         kubeconfig.parent.mkdir()
         env["KUBECONFIG"] = str(kubeconfig)
+        # What `toolbox.call` runs is what devctl runs: the store of `devctl tools install` first.
+        env["PATH"] = e2e_gate.with_devctl_store(env.get("PATH", ""))
         cluster, ports = throwaway_cluster_name(), real_ports(environ)
     env.update(
         {

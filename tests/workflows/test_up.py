@@ -56,7 +56,7 @@ def test_second_up_is_a_no_op_within_eight_calls(world: FakeWorld) -> None:
     world.clear_calls()
     res = run_cli("up", "--no-dev")
     assert res.exit_code == 0, res.stderr
-    argvs = [[c["tool"], *c["argv"]] for c in world.calls()]
+    argvs = [[c["tool"], *c["argv"]] for c in world.calls(probes=False)]
     assert len(argvs) <= 8, argvs
     assert not any(a[:3] == ["kind", "create", "cluster"] for a in argvs)
     assert not any(a[:2] == ["docker", "run"] for a in argvs)
@@ -111,7 +111,8 @@ def test_a_missing_tool_is_named_with_how_to_install_it(world: FakeWorld, tmp_pa
     res = run_cli("up", "--no-dev")
     assert res.exit_code == 1
     error = next(ln for ln in res.stderr.splitlines() if ln.startswith("ERROR:"))
-    assert "kind is not installed (not found on PATH)" in error
+    assert "kind is not installed (not in devctl's tool store, not on PATH)" in error
+    assert "devctl tools install" in error
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(world: FakeWorld) -> None:
@@ -129,7 +130,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(world: FakeWorld) -> None:
 def test_only_cluster_runs_just_the_cluster_part(world: FakeWorld) -> None:
     res = run_cli("up", "--only", "cluster")
     assert res.exit_code == 0, res.stderr
-    tools = [c["tool"] for c in world.calls()]
+    tools = [c["tool"] for c in world.calls(probes=False)]
     assert "skaffold" not in tools
     assert not any("ingress-nginx" in " ".join(c["argv"]) for c in world.calls())
     assert "BEGIN devctl" not in (world.root / "hosts").read_text()

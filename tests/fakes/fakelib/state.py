@@ -128,6 +128,13 @@ def log_call(tool: str, argv: list[str]) -> None:
         "time": time.time(),
         "current_context": current_context(),
     }
+    if tool == "skaffold":
+        # Skaffold runs `kubectl` by name, found on its PATH (skaffold pkg/skaffold/kubectl/cli.go:
+        # exec.CommandContext(ctx, "kubectl", args...)); the fake runs its kubectl in-process, so it notes
+        # which one the real Skaffold would have run.
+        import shutil
+
+        entry["kubectl_on_path"] = shutil.which("kubectl")
     line = json.dumps(entry) + "\n"
     # O_APPEND writes of one line are atomic enough for our sizes; no lock needed.
     fd = os.open(_path("calls.jsonl"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
