@@ -21,6 +21,28 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+# ctx.meta key (shared by every context of one invocation): a --json option was given, so the CLI edge
+# answers a failure with a JSON object on stdout too.
+JSON_REQUESTED = "devctl.json"
+
+
+def _remember_json(ctx: typer.Context, value: bool) -> bool:
+    if value:
+        ctx.meta[JSON_REQUESTED] = True
+    return value
+
+
+def json_option(help: str = "Machine-readable output: one JSON object on stdout, also when it fails.") -> Any:
+    """The --json option every command that has one uses (so the CLI edge knows about it)."""
+    return typer.Option(False, "--json", help=help, callback=_remember_json)
+
+
+def command_app(**kwargs: Any) -> typer.Typer:
+    """A command module's typer app, all alike: plain help (no rich markup), no completion options of its
+    own (``devctl --install-completion`` covers every command)."""
+    return typer.Typer(rich_markup_mode=None, add_completion=False, **kwargs)
+
+
 @dataclass(frozen=True)
 class GlobalOptions:
     cluster: str | None = None

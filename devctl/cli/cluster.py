@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from devctl.cli._common import console, make_context, print_json
+from devctl.cli._common import command_app, console, json_option, make_context, print_json
 
 if TYPE_CHECKING:
     from devctl.cluster.report import ClusterReport
 
-app = typer.Typer(
+app = command_app(
     help=(
         "The kind cluster and its local registry alone (the cluster part of `devctl up`). "
         "`up` creates what is missing and reuses what exists; `status` shows what exists and how it "
@@ -19,8 +19,6 @@ app = typer.Typer(
         "DEVCTL_HTTPS_PORT, DEVCTL_NODE_IMAGE, DEVCTL_REGISTRY_PORT, DEVCTL_REGISTRY_IMAGE (or [tool.devctl])."
     ),
     no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
 )
 
 
@@ -59,7 +57,7 @@ def up(
 @app.command("status")
 def status(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Print the observed state, drift and plan as JSON."),
+    as_json: bool = json_option("Print the observed state, drift and plan as JSON."),
 ) -> None:
     """What exists (node containers, API, stamp, registry), how it differs from the wanted spec, and
     what `devctl cluster up` would do. Reads only."""
@@ -70,7 +68,7 @@ def status(
         st = report(c)
     finally:
         c.reporter.close()
-    if json_out:
+    if as_json:
         print_json(st.to_json())
     else:
         _render(st)

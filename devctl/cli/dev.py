@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from devctl.cli._common import console, exit_with, make_context
+from devctl.cli._common import command_app, console, exit_with, make_context
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 
 @app.command()

@@ -4,37 +4,41 @@ from __future__ import annotations
 
 import typer
 
-from devctl.cli._common import console, exit_with, make_context, print_json
+from devctl import doctor as logic
+from devctl.cli._common import command_app, console, exit_with, json_option, make_context, print_json
 
-app = typer.Typer(help="Check this machine: tools, Docker, ports, hosts entry, memory.")
+app = command_app(help="Check this machine: tools, Docker, ports, hosts entry, memory.")
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "info": "cyan"}
 
 
 @app.command()
-def doctor(
-    ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
-) -> None:
-    """Check the machine. Exit 1 when a required check fails."""
-    from devctl import doctor as logic
-
+def doctor(ctx: typer.Context, as_json: bool = json_option()) -> None:
+    """Check this machine: tools, Docker, ports, hosts entry, memory. Exit 1 when a required check fails."""
     c = make_context(ctx)
     checks = logic.run_checks(c)
     failed = logic.failed_required(checks)
-    if json_out:
+    if as_json:
         print_json({"ok": not failed, "checks": [ch.to_json() for ch in checks]})
-    else:
-        from rich.markup import escape
-        from rich.table import Table
+        exit_with(1 if failed else 0)
+        return
+    from rich.markup import escape
+    from rich.table import Table
 
-        table = Table(title="devctl doctor", title_justify="left")
-        for col in ("check", "status", "detail", "fix"):
-            table.add_column(col)
-        for ch in checks:
-            # What checks say comes from tools and files (`[tool.devctl]`, kubectl's messages): never markup.
-            table.add_row(escape(ch.name), f"[{_STYLE[ch.status]}]{ch.status}[/]", escape(ch.detail), escape(ch.hint))
-        console().print(table)
-        if failed:
-            console().print(f"[red]{len(failed)} required check(s) failed.[/]")
+    table = Table(title="devctl doctor", title_justify="left")
+    for col in ("check", "status", "detail"):
+        table.add_column(col)
+    for ch in checks:
+        # What checks say comes from tools and files (`[tool.devctl]`, kubectl's messages): never markup.
+        table.add_row(escape(ch.name), f"[{_STYLE[ch.status]}]{ch.status}[/]", escape(ch.detail))
+    console().print(table)
+    fixes = [ch for ch in checks if ch.hint and ch.status in ("fail", "warn")]
+    if fixes:
+        # Below the table, each on one unwrapped line: a fix (an install URL, a command) must be readable
+        # and copyable in full, whatever the terminal's width.
+        typer.echo("To fix:")
+        for ch in fixes:
+            typer.echo(f"  {ch.name}: {ch.hint}")
+    if failed:
+        typer.echo(f"{len(failed)} required check(s) failed: fix them, then run `devctl doctor` again.")
     exit_with(1 if failed else 0)

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from devctl.cli._common import console, err_console, make_context
+from devctl.cli._common import command_app, console, err_console, make_context
 
 if TYPE_CHECKING:
     from devctl.context import Context
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 
 @app.command()

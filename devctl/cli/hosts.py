@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from devctl.cli._common import console, err_console, load_config, print_json
+from devctl.cli._common import command_app, console, err_console, json_option, load_config, print_json
 
 if TYPE_CHECKING:
     from devctl.config import Config
     from devctl.hosts.entry import Change, HostsStatus
     from devctl.runner import Runner
 
-app = typer.Typer(
+app = command_app(
     help=(
         "Add, remove or check the hosts-file entry that maps the project's host (default tour.xyz) "
         "to the ingress address (default 127.0.0.1).\n\n"
@@ -33,8 +33,6 @@ app = typer.Typer(
         "  devctl --dry-run hosts add|remove shows the diff and writes nothing."
     ),
     no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
 )
 
 HOST = typer.Option(None, "--host", metavar="HOST", help="Host name to map [env DEVCTL_HOST; default: tour.xyz].")
@@ -164,7 +162,7 @@ def status(
     ip: str | None = IP,
     hosts_file: str | None = HOSTS_FILE,
     windows: bool = WINDOWS,
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    as_json: bool = json_option("Print the result as JSON on stdout."),
 ) -> None:
     """Judge the file: exit 0 if it maps HOST to IP (devctl's block or a line of yours), 1 if the entry
     is missing or maps elsewhere. For the system's hosts file, also show what the resolver
@@ -173,7 +171,7 @@ def status(
 
     cfg = _config(ctx, host, ip, hosts_file)
     st = entry.status(cfg, windows=windows)
-    if json_out:
+    if as_json:
         print_json(status_dict(st))
     else:
         _render_status(st)

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from devctl.cli._common import exit_with, make_context
+from devctl.cli._common import command_app, exit_with, make_context
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 
 @app.command()

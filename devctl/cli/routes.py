@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from devctl.cli._common import console, load_config, print_json
+from devctl.cli._common import command_app, console, json_option, load_config, print_json
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -16,10 +16,8 @@ if TYPE_CHECKING:
     from devctl.routing.lint import LintWarning
     from devctl.routing.rules import HostRoutes, Location, Match
 
-app = typer.Typer(
+app = command_app(
     help="Show which service each URL reaches, computed the way ingress-nginx does.",
-    rich_markup_mode=None,
-    add_completion=False,
 )
 
 MANIFESTS_HELP = "Directory (or file) of Kubernetes manifests [default: manifests_dir of the config, k8s/]."
@@ -107,7 +105,7 @@ def _table(hr: HostRoutes) -> Table:
 def routes(
     ctx: typer.Context,
     manifests: Annotated[Path | None, typer.Option("--manifests", metavar="DIR", help=MANIFESTS_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print hosts, locations and lint warnings as JSON.")] = False,
+    as_json: bool = json_option("Print hosts, locations and lint warnings as JSON."),
     lint: Annotated[bool, typer.Option("--lint", help=LINT_HELP)] = False,
 ) -> None:
     """Print the location list of every host, in the order ingress-nginx evaluates it."""
@@ -176,7 +174,7 @@ def check(
     path: Annotated[str, typer.Argument(metavar="PATH", help="Request path, e.g. /api/v1/tours/42?x=1")],
     host: Annotated[str | None, typer.Option("--host", metavar="HOST", help=HOST_HELP)] = None,
     manifests: Annotated[Path | None, typer.Option("--manifests", metavar="DIR", help=MANIFESTS_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print host, path, service, port, rule, redirect.")] = False,
+    as_json: bool = json_option("Print host, path, service, port, rule, redirect."),
 ) -> None:
     """Show which backend ingress-nginx sends one request to, and which rule matched."""
     from devctl.routing.rules import match, match_as_dict

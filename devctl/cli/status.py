@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from devctl.cli._common import console, exit_with, make_context, print_json
+from devctl.cli._common import command_app, console, exit_with, json_option, make_context, print_json
 
 if TYPE_CHECKING:
     from devctl.status import StatusReport
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 
 @app.command()
 def status(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output (stable keys)."),
+    as_json: bool = json_option("Machine-readable output (stable keys)."),
     watch: bool = typer.Option(False, "--watch", "-w", help="Refresh until Ctrl-C."),
     interval: float = typer.Option(2.0, "--interval", min=0.2, metavar="SECONDS", help="Refresh interval for --watch."),
 ) -> None:

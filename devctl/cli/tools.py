@@ -6,21 +6,19 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from devctl.cli._common import console, make_context, print_json, print_line
+from devctl.cli._common import command_app, console, json_option, make_context, print_json, print_line
 
 if TYPE_CHECKING:
     from devctl.context import Context
     from devctl.toolchain.resolve import Toolchain
 
-app = typer.Typer(
+app = command_app(
     help=(
         "The kind, kubectl and Skaffold versions pinned in [tool.devctl.tools], verified against "
         "devctl-tools.lock.json and kept in devctl's store ($XDG_DATA_HOME/devctl/tools). Downloads go "
         "through DEVCTL_TOOLS_MIRROR when it is set, and through HTTPS_PROXY/NO_PROXY."
     ),
     no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
 )
 
 
@@ -71,7 +69,7 @@ def install(
 @app.command("list")
 def list_tools(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    as_json: bool = json_option("Print as JSON."),
 ) -> None:
     """Per tool: the pinned version, the version and path in use, and where it came from (store or PATH)."""
     from devctl.toolchain.listing import lock_state, tool_states
@@ -80,7 +78,7 @@ def list_tools(
     tc = _toolchain(c)
     states = tool_states(tc, c.runner.resolve)
     lock = lock_state(tc)
-    if json_out:
+    if as_json:
         print_json(
             {
                 "platform": tc.platform,

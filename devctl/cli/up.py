@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from devctl.cli._common import console, err_console, exit_with, make_context, print_line
+from devctl.cli._common import command_app, console, err_console, exit_with, make_context, print_line
 
-app = typer.Typer(help="Create everything and start the dev loop.")
+app = command_app(help="Create everything and start the dev loop.")
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from devctl.cli._common import console, exit_with, make_context, print_json
+from devctl.cli._common import command_app, console, exit_with, json_option, make_context, print_json
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -26,7 +26,7 @@ HELP = (
     "images (the real services send no X-Served-By header and have no /healthz)."
 )
 
-app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app = command_app()
 
 MANIFESTS_HELP = "Directory (or file) of Kubernetes manifests [default: manifests_dir of the config, k8s/]."
 TIMEOUT_HELP = "Seconds to wait for each answer (a kubectl call gets 10 s more to start and reach the API)."
@@ -103,7 +103,7 @@ def _summary(report: VerifyReport) -> str:
 @app.command(help=HELP)
 def verify(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print routes and health as JSON.")] = False,
+    as_json: bool = json_option("Print routes and health as JSON."),
     manifests: Annotated[Path | None, typer.Option("--manifests", metavar="DIR", help=MANIFESTS_HELP)] = None,
     timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=0.1, help=TIMEOUT_HELP)] = 3.0,
 ) -> None:

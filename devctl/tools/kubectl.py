@@ -57,6 +57,24 @@ def cluster_unreachable(text: str) -> ApiAccess | None:
     return None
 
 
+class ClusterUnreachable(CommandError):
+    """kubectl could not talk to the cluster at all (no such context, or its API server does not answer).
+
+    Still a CommandError (callers that tell failures apart by text keep working), but reported as one line
+    with the fix instead of kubectl's own output."""
+
+    def __init__(self, err: CommandError, access: ApiAccess, context: str) -> None:
+        super().__init__(err.argv, err.returncode, err.stdout, err.stderr)
+        lines = (err.stderr or err.stdout).strip().splitlines()
+        why = lines[-1] if lines else f"kubectl exited {err.returncode}"
+        self.access = access
+        self.message = f"cannot reach the cluster through {context} ({why})"
+        self.hint = "run `devctl up` to create or start it (`devctl status` shows what is there)"
+
+    def output_tail(self, lines: int = 15) -> str:
+        return ""  # the reason is in the message already
+
+
 def is_backend_unavailable(err: CommandError) -> bool:
     """The proxied backend itself answered 503 (see BACKEND_UNAVAILABLE)."""
     return BACKEND_UNAVAILABLE in err.stderr
@@ -81,7 +99,13 @@ class Kubectl:
         timeout: float | None = None,
         ok_codes: Sequence[int] = (0,),
     ) -> Result:
-        return self.runner.output(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
+        try:
+            return self.runner.output(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
+        except CommandError as err:
+            access = cluster_unreachable(err.stderr + err.stdout)
+            if access is None:
+                raise
+            raise ClusterUnreachable(err, access, self.context) from None
 
     def change(
         self,
@@ -90,7 +114,13 @@ class Kubectl:
         timeout: float | None = None,
         ok_codes: Sequence[int] = (0,),
     ) -> Result:
-        return self.runner.run(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
+        try:
+            return self.runner.run(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
+        except CommandError as err:
+            access = cluster_unreachable(err.stderr + err.stdout)
+            if access is None:
+                raise
+            raise ClusterUnreachable(err, access, self.context) from None
 
     def stream_chunks(self, *args: str, on_chunk: ChunkSink, on_stderr: LineSink) -> Background:
         """``stream`` with stdout as raw byte chunks (``devctl logs``: throughput)."""
