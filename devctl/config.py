@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from devctl import pyproject
-from devctl.errors import ConfigError
+from devctl.errors import ConfigError, NotInRepo
 from devctl.toolchain.catalog import TOOLS, Pins, check_pin
 
 # kind v0.31.0's default node image for Kubernetes 1.35 (kind.md §1; kind release notes v0.31.0).
@@ -71,7 +71,7 @@ class Config:
     manifests_dir: Path = Path("k8s")
     tools: Pins = field(default_factory=Pins)  # [tool.devctl.tools]: the versions devctl installs (devctl.toolchain)
     tools_mirror: str = ""  # a base URL that serves the tools' release files under their upstream paths
-    repo_root: Path = Path()  # the current directory; load() sets the discovered root
+    repo_root: Path | None = None  # the tour repo this runs in (load() finds it); None: not inside one
     verbose: bool = False
     dry_run: bool = False
 
@@ -89,9 +89,16 @@ class Config:
         port = "" if self.http_port == 80 else f":{self.http_port}"
         return f"http://{self.host}{port}"
 
+    def require_repo(self) -> Path:
+        """The repo's root, for what only the repo holds (k8s/, skaffold.yaml); NotInRepo outside it."""
+        if self.repo_root is None:
+            raise NotInRepo(Path.cwd())
+        return self.repo_root
+
     def path(self, p: Path) -> Path:
-        """A repo-relative path made absolute against the repo root."""
-        return p if p.is_absolute() else self.repo_root / p
+        """A repo-relative path made absolute against the repo root (paths given as flags or in the
+        environment were made absolute against the current directory when they were read)."""
+        return p if p.is_absolute() else self.require_repo() / p
 
 
 # --- field parsing and validation ------------------------------------------------------------------
@@ -224,10 +231,25 @@ def _validate(name: str, value: Any, source: str) -> Any:
     try:
         return check(value if check in (_check_port, _check_seconds, _check_path) else str(value))
     except ValueError as err:
-        raise ConfigError(
-            f"invalid {name} {str(value)!r} (from {source}): {err}",
-            hint=f"fix it, or unset {env_name(name)} / the [tool.devctl] key to use the default",
-        ) from None
+        raise ConfigError(f"invalid {name} {str(value)!r} (from {source}): {err}", hint=_fix(name, source)) from None
+
+
+def _fix(name: str, source: str) -> str:
+    """What to do about a bad value, where it came from."""
+    if source.startswith("--"):
+        return f"pass a valid value to {source}"
+    if source == env_name(name):
+        return f"fix {source}, or unset it to use the default"
+    return f"fix {name} in [tool.devctl] of pyproject.toml, or remove it to use the default"
+
+
+def _from_here(name: str, value: Any, cwd: Path) -> Any:
+    """A path given on the command line or in the environment is relative to where it was typed."""
+    if isinstance(value, Path) and not value.is_absolute():
+        return cwd / value
+    if name == "ingress_manifest" and value and "://" not in value and not Path(value).is_absolute():
+        return str(cwd / value)
+    return value
 
 
 # --- merging --------------------------------------------------------------------------------------
@@ -246,15 +268,16 @@ def load(
     the option a field came from where it differs from ``--field-name`` (``host_ip`` is ``--ip``).
     """
     env = os.environ if env is None else env
-    root = pyproject.find_repo_root(cwd)
+    here = (cwd or Path.cwd()).resolve()
+    root = pyproject.find_repo_root(here)
     values: dict[str, Any] = {"repo_root": root}
 
-    table = pyproject.read_table(root)
+    table = pyproject.read_table(root) if root is not None else {}
     for key, raw in table.items():
         name = key.replace("-", "_")
         if name not in SETTABLE:
             raise ConfigError(
-                f"unknown key {key!r} in [tool.devctl] of {root / 'pyproject.toml'}",
+                f"unknown key {key!r} in [tool.devctl] of {root}/pyproject.toml",
                 hint="known keys: " + ", ".join(SETTABLE),
             )
         if name == "tools":
@@ -267,7 +290,7 @@ def load(
             continue
         raw = env.get(env_name(name))
         if raw is not None and raw != "":
-            values[name] = _validate(name, raw, env_name(name))
+            values[name] = _from_here(name, _validate(name, raw, env_name(name)), here)
 
     for name, raw in (flags or {}).items():
         if raw is None:
@@ -278,7 +301,7 @@ def load(
         if name not in SETTABLE:
             raise ConfigError(f"unknown setting {name!r}")
         flag = (flag_names or {}).get(name) or "--" + name.replace("_", "-")
-        values[name] = _validate(name, raw, flag)
+        values[name] = _from_here(name, _validate(name, raw, flag), here)
 
     cfg = Config(**values)
     _check_combination(cfg)

@@ -23,6 +23,7 @@ from devctl.ports import probe
 from devctl.routing.ingresses import load_ingresses
 from devctl.routing.lint import lint
 from devctl.routing.rules import CATCH_ALL, build_routes, select_server
+from devctl.toolchain.catalog import TOOLS
 from devctl.toolchain.listing import lock_state
 from devctl.toolchain.resolve import STORE
 from devctl.tools.install import install_hint
@@ -83,8 +84,11 @@ def _tool_check(ctx: Context, tool: str, get_version: Callable[[], str], minimum
 
 
 def check_pinned_tool(ctx: Context, tool: str) -> Check:
-    """kind, kubectl, skaffold: resolved as every command resolves them (devctl.toolchain.resolve)."""
-
+    """kind, kubectl, skaffold: resolved as every command resolves them (devctl.toolchain.resolve); outside
+    the repo (no pins), the one on PATH at devctl's minimum version."""
+    if ctx.runner.toolchain is None:
+        spec = TOOLS[tool]
+        return _tool_check(ctx, tool, lambda: ctx.runner.output([tool, *spec.version_args]).stdout, spec.minimum)
     try:
         r = ctx.runner.resolve(tool)
     except DevctlError as err:
@@ -328,7 +332,8 @@ def run_checks(ctx: Context) -> list[Check]:
         *(check_pinned_tool(ctx, tool) for tool in ("kind", "kubectl", "skaffold")),
         check_tool_lock(ctx),
     ]
-    sk = check_skaffold_config(ctx)
+    in_repo = ctx.cfg.repo_root is not None
+    sk = check_skaffold_config(ctx) if in_repo else None
     if sk:
         checks.append(sk)
     daemon_up = checks[1].status == "ok"
@@ -339,8 +344,17 @@ def run_checks(ctx: Context) -> list[Check]:
         checks.append(wsl)
     checks.append(check_memory())
     checks.append(check_ingress_retired(ctx))
-    checks.extend(check_routes(ctx))
+    checks.extend(check_routes(ctx) if in_repo else [_not_in_repo()])
     return checks
+
+
+def _not_in_repo() -> Check:
+    return Check(
+        "tour repo",
+        "warn",
+        "not inside the tour repo: skaffold.yaml and the Ingress rules under k8s/ were not checked",
+        "cd into your clone of the tour repo and run `devctl doctor` there",
+    )
 
 
 def _ports_without_docker(ctx: Context) -> list[Check]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
 
 # Documented in the README ("Exit codes").
 EXIT_FAILURE = 1  # an operation or a required check failed (tool error, Docker down, busy port, timeout)
@@ -38,6 +39,16 @@ class UsageError(DevctlError):
 
 class ConfigError(UsageError):
     """A configuration value is invalid; the message names the field and where the value came from."""
+
+
+class NotInRepo(UsageError):
+    """A command that needs the tour repo (its k8s/, skaffold.yaml) ran outside it."""
+
+    def __init__(self, cwd: Path) -> None:
+        super().__init__(
+            f"not inside the tour repo: no pyproject.toml with [tool.devctl] in {cwd} or a folder above it",
+            hint="cd into your clone of the tour repo and run the command there",
+        )
 
 
 class ToolNotFound(DevctlError):

@@ -16,8 +16,8 @@ from devctl.errors import ConfigError
 TABLE_HEADER = "[tool.devctl]"
 
 
-def find_repo_root(start: Path | None = None) -> Path:
-    """The nearest directory upwards holding a pyproject.toml with a [tool.devctl] table, else cwd."""
+def find_repo_root(start: Path | None = None) -> Path | None:
+    """The nearest directory upwards holding a pyproject.toml with a [tool.devctl] table; None if none."""
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         pp = d / "pyproject.toml"
@@ -26,7 +26,7 @@ def find_repo_root(start: Path | None = None) -> Path:
                 return d
         except OSError:
             continue
-    return here
+    return None
 
 
 def read_table(root: Path) -> dict[str, Any]:

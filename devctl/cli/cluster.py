@@ -34,18 +34,15 @@ def up(
 ) -> None:
     """Create or reuse the kind cluster and the local registry. Under --dry-run, print the plan and the
     kind config instead."""
-    from devctl.cluster.run import ClusterRun
-    from devctl.cluster.steps import cluster_steps
-    from devctl.workflows.steps import describe_steps, run_steps
+    from devctl.workflows import cluster as workflow
 
     c = make_context(ctx)
-    steps = cluster_steps(ClusterRun(recreate))
     try:
         if c.cfg.dry_run:
-            for line in describe_steps(steps, c):
+            for line in workflow.describe(c, recreate):
                 typer.echo(line)
             return
-        run_steps(steps, c)
+        workflow.run(c, recreate)
     finally:
         c.reporter.close()
     cfg = c.cfg

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from devctl.cli._common import command_app, console, json_option, load_config, print_json
+from devctl.errors import UsageError
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -33,8 +34,12 @@ def _routes(ctx: typer.Context, manifests: Path | None, cfg: Config | None = Non
     if chosen is None:
         cfg = cfg or load_config(ctx)
         root = cfg.path(cfg.manifests_dir)
+        fix = "set manifests_dir ([tool.devctl] or DEVCTL_MANIFESTS_DIR) to the folder of your manifests"
     else:  # a flag given by the user is relative to where they stand, not to the repo root
         root = Path(chosen).expanduser().absolute()
+        fix = "check the path given to --manifests"
+    if not root.exists():
+        raise UsageError(f"manifests directory {root} does not exist", hint=fix)
     return build_routes(load_ingresses(root))
 
 

@@ -23,8 +23,10 @@ app = command_app(
 
 
 def _toolchain(c: Context) -> Toolchain:
+    """The repo's pins and lock: the tools commands need the repo (NotInRepo outside it)."""
+    c.cfg.require_repo()
     tc = c.runner.toolchain
-    assert tc is not None  # Context.create always gives the runner one
+    assert tc is not None  # Context.create gives the runner one inside the repo
     return tc
 
 
@@ -126,7 +128,7 @@ def lock(ctx: typer.Context) -> None:
     try:
         if not pins:
             raise UsageError(
-                f"no tools are pinned in {c.cfg.repo_root / 'pyproject.toml'}",
+                f"no tools are pinned in {c.cfg.require_repo() / 'pyproject.toml'}",
                 hint='add [tool.devctl.tools] with kind = "v0.31.0" and so on',
             )
         if c.cfg.tools_mirror:

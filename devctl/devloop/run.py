@@ -42,7 +42,7 @@ def require_cluster(ctx: Context) -> None:
     why = lines[-1] if lines else f"kubectl exited {res.exit_code}"
     raise DevctlError(
         f"the cluster {ctx.cfg.cluster} is not ready ({why})",
-        hint="run `devctl up` to create or repair it (or `devctl up` alone: it ends in the dev loop)",
+        hint="run `devctl up` (it creates or repairs the cluster, then starts the dev loop)",
     )
 
 
@@ -92,7 +92,7 @@ class _Session:
             *self.args,
             on_stdout=self.on_stdout,
             on_stderr=self.on_stderr,
-            cwd=str(self.ctx.cfg.repo_root),
+            cwd=str(self.ctx.cfg.require_repo()),
         )
         self.stream = EventStream(
             self.port,

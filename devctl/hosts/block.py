@@ -56,6 +56,16 @@ class Entry:
     text: str  # the line without its line ending, undecodable bytes shown as \\xNN
     address: str
     in_block: bool  # inside devctl's own block for this cluster
+    block_cluster: str | None = None  # the cluster whose devctl block holds the line (this one or another)
+
+    @property
+    def owner(self) -> str:
+        """Who wrote the line, as messages name it."""
+        if self.in_block:
+            return "devctl's block"
+        if self.block_cluster is not None:
+            return f"devctl's block for cluster {self.block_cluster}"
+        return "a line devctl did not write"
 
 
 @dataclass(frozen=True)
@@ -194,11 +204,40 @@ def parse(data: bytes, host: str, cluster: str, *, path_hint: str = "the hosts f
         # of our parse; path=devnull: with no entries it would read a file, silently on failure (§5 pitfall 4).
         found = {id(e) for e in Hosts(path=os.devnull, entries=list(strict.values())).find_all_matching(name=host)}
         named.update({i: str(e.address) for i, e in strict.items() if id(e) in found})
+    owners = _block_owners(lines)
     entries = tuple(
-        Entry(i + 1, _show(_content(lines[i])), named[i], block is not None and block.start < i < block.end)
+        Entry(
+            i + 1,
+            _show(_content(lines[i])),
+            named[i],
+            block is not None and block.start < i < block.end,
+            owners.get(i),
+        )
         for i in sorted(named)
     )
     return Parsed(lines, detect_newline(data), block, entries)
+
+
+def _origin(e: Entry) -> str:
+    return "not devctl's line" if e.block_cluster is None else f"in devctl's block for cluster {e.block_cluster}"
+
+
+def _block_owners(lines: list[bytes]) -> dict[int, str]:
+    """Line index -> the cluster whose well-formed devctl block holds it (any cluster's)."""
+    owners: dict[int, str] = {}
+    open_cluster: str | None = None
+    inside: list[int] = []
+    for i, line in enumerate(lines):
+        content = _content(line).rstrip()
+        begin, end = _BEGIN_RE.match(content), _END_RE.match(content)
+        if begin:
+            open_cluster, inside = begin.group(1).decode("utf-8", "replace"), []
+        elif end and open_cluster is not None and open_cluster == end.group(1).decode("utf-8", "replace"):
+            owners.update(dict.fromkeys(inside, open_cluster))
+            open_cluster = None
+        elif open_cluster is not None:
+            inside.append(i)
+    return owners
 
 
 def same_address(a: str, b: str) -> bool:
@@ -257,17 +296,25 @@ def plan_add(
         first = conflicts[0]
         others = "".join(f"; also line {e.lineno}: {e.text!r}" for e in conflicts[1:])
         # hosts-file.md §3: the first matching line wins (multi off), so adding ours would not help.
+        if first.block_cluster is not None:
+            fix = (
+                f"remove that block with `devctl --cluster {first.block_cluster} hosts remove --hosts-file "
+                f"{path_hint}`, then retry"
+            )
+        else:
+            fix = f"that line is not devctl's: edit or delete it (or use --ip {first.address}), then retry"
+        whose = f" (in devctl's block for cluster {first.block_cluster})" if first.block_cluster else ""
         raise HostsConflict(
-            f"{path_hint} line {first.lineno} maps {host} to {first.address}, not {ip}: "
+            f"{path_hint} line {first.lineno}{whose} maps {host} to {first.address}, not {ip}: "
             f"{first.text!r}{others}; nothing was changed",
-            hint=f"that line is not devctl's: edit or delete it (or use --ip {first.address}), then retry",
+            hint=fix,
         )
     if outside:
         return BlockPlan(
             "none",
             data,
             data,
-            f"line {outside[0].lineno} already maps {host} to {ip} (not devctl's line; left as is)",
+            f"line {outside[0].lineno} already maps {host} to {ip} ({_origin(outside[0])}; left as is)",
             doc.entries,
         )
     if doc.block is None:
@@ -321,10 +368,8 @@ def judge(
     right = [e for e in doc.entries if same_address(e.address, ip)]
     if wrong:
         e = wrong[0]
-        owner = "devctl's block" if e.in_block else "a line devctl did not write"
-        return "elsewhere", f"line {e.lineno} ({owner}) maps {host} to {e.address}, not {ip}: {e.text!r}", doc
+        return "elsewhere", f"line {e.lineno} ({e.owner}) maps {host} to {e.address}, not {ip}: {e.text!r}", doc
     if not right:
         return "missing", f"no line maps {host}", doc
     e = right[0]
-    owner = "devctl's block" if e.in_block else "a line devctl did not write"
-    return "ok", f"line {e.lineno} ({owner}) maps {host} to {ip}", doc
+    return "ok", f"line {e.lineno} ({e.owner}) maps {host} to {ip}", doc

@@ -114,11 +114,14 @@ class AdmissionProbe:
 
 
 def admission_probe(cfg: Config) -> AdmissionProbe:
-    """The project's Ingress objects (from ``manifests_dir``), or a probe Ingress when it has none."""
-    directory = cfg.path(cfg.manifests_dir)
-    ingresses = [m.obj for m in manifests.load(directory) if m.kind == "Ingress"] if directory.is_dir() else []
-    # JSON, which kubectl reads as it reads YAML; several
-    # objects as a v1 List, which kubectl applies item by item (kubernetes/kubectl#837).
+    """The project's Ingress objects (from ``manifests_dir``), or a probe Ingress when it has none (or when
+    devctl runs outside the repo, as `devctl cluster up` and `up --only ingress` may)."""
+    outside = cfg.repo_root is None and not cfg.manifests_dir.is_absolute()
+    directory = cfg.manifests_dir if outside else cfg.path(cfg.manifests_dir)
+    found = not outside and directory.is_dir()
+    ingresses = [m.obj for m in manifests.load(directory) if m.kind == "Ingress"] if found else []
+    # JSON, which kubectl reads as it reads YAML; several objects as a v1 List, which kubectl applies item
+    # by item (kubernetes/kubectl#837).
     if not ingresses:
         return AdmissionProbe(json.dumps(PROBE_INGRESS, indent=2), "the probe Ingress devctl-admission-probe")
     names = ", ".join(str(o.get("metadata", {}).get("name")) for o in ingresses)

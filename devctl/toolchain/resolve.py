@@ -67,7 +67,10 @@ class Toolchain:
         self._mutex = threading.Lock()
 
     @classmethod
-    def for_config(cls, cfg: Config, env: Mapping[str, str] | None = None) -> Toolchain:
+    def for_config(cls, cfg: Config, env: Mapping[str, str] | None = None) -> Toolchain | None:
+        """The repo's pins and lock; None outside the repo (every tool then comes from PATH)."""
+        if cfg.repo_root is None:
+            return None
         try:
             platform: str | None = current_platform()
         except UnsupportedPlatform:

@@ -20,16 +20,14 @@ from devctl.cluster.steps import cluster_steps
 from devctl.config import Config
 from devctl.context import Context
 from devctl.devloop.argv import dev_argv
-from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
+from devctl.errors import UsageError, command_line
 from devctl.hosts import entry
 from devctl.ingress.steps import ingress_steps
-from devctl.stack import SOURCES_PROFILE, missing_source_dirs
 from devctl.toolchain.steps import ToolsStep
-from devctl.tools.install import install_hint
 from devctl.tools.skaffold import Skaffold, write_global_config
+from devctl.workflows.preflight import PreflightStep
 from devctl.workflows.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 
-TOOLS = ("docker", "kind", "kubectl", "skaffold")
 ONLY_CHOICES = ("hosts", "cluster", "ingress", "secrets", "build")
 
 
@@ -42,45 +40,6 @@ class UpOptions:
     no_sudo: bool = False
     skip_build: bool = False
     install_tools: bool = True  # put missing pinned tools in devctl's store first (--no-install: not)
-
-
-def preflight_step(needs: tuple[str, ...] = ()) -> Step:
-    """doctor's required checks that cost nothing or one call: the tools usable, the Docker daemon."""
-
-    def apply(ctx: Context) -> str:
-        missing: list[ToolNotFound] = []
-        for tool in TOOLS:
-            try:
-                ctx.runner.require(tool)
-            except ToolNotFound as err:
-                missing.append(err)
-        if missing:
-            first = missing[0]
-            others = f" (also missing: {', '.join(e.tool for e in missing[1:])})" if missing[1:] else ""
-            raise ToolNotFound(first.tool, (first.hint or install_hint(first.tool)) + others, first.message)
-        version = ctx.docker.server_version()  # raises DockerDown with one clear line
-        _check_sources(ctx)
-        return f"tools present, Docker {version}"
-
-    def describe(ctx: Context) -> list[str]:
-        return [f"check {', '.join(TOOLS)} are usable and the Docker daemon answers (docker info)"]
-
-    return FuncStep("preflight", "Preflight checks", apply, describe_fn=describe, needs=needs)
-
-
-def _check_sources(ctx: Context) -> None:
-    """With the `services` profile, every service's source folder must be there (one line if not)."""
-
-    profiles = [p for p in ctx.cfg.skaffold_profile.split(",") if p]
-    if SOURCES_PROFILE not in profiles:
-        return
-    missing = missing_source_dirs(ctx.cfg.repo_root, ctx.cfg.skaffold_profile)
-    if missing:
-        raise DevctlError(
-            f"profile {SOURCES_PROFILE!r} builds the tour sources, but these folders (each with a Dockerfile) are "
-            f"missing under {ctx.cfg.repo_root}: {', '.join(missing)}",
-            hint="check out the tour services next to skaffold.yaml, or drop --profile services to use the stand-ins",
-        )
 
 
 def hosts_step(no_sudo: bool) -> Step:
@@ -135,20 +94,22 @@ def build_step(cluster: ClusterRun, *, always: bool = False) -> Step:
     return FuncStep("build", "Build images", apply, check, describe, needs=("cluster",))
 
 
-def plan(opts: UpOptions) -> tuple[list[Step], list[Step]]:
+def plan(opts: UpOptions, cfg: Config) -> tuple[list[Step], list[Step]]:
     """The two phases of steps for these options."""
-    return first_phase(opts), second_phase(opts)
+    return first_phase(opts, cfg), second_phase(opts)
 
 
-def first_phase(opts: UpOptions) -> list[Step]:
+def first_phase(opts: UpOptions, cfg: Config) -> list[Step]:
     """Preflight and the hosts entry (only preflight with --only, only the hosts entry with --only hosts).
     Checks --only first, so a bad value stops ``up`` before anything runs."""
     if opts.only is not None and opts.only not in ONLY_CHOICES:
         raise UsageError(f"unknown --only value {opts.only!r}", hint="choose one of: " + ", ".join(ONLY_CHOICES))
     if opts.only == "hosts":
         return [hosts_step(opts.no_sudo)]
+    if opts.only in (None, "build"):
+        cfg.require_repo()  # skaffold.yaml and k8s/ live there: stop before anything changes
     tools: list[Step] = [ToolsStep()] if opts.install_tools else []
-    preflight = preflight_step(needs=("tools",) if tools else ())
+    preflight = PreflightStep(needs=("tools",) if tools else ())
     if opts.only is not None:
         return [*tools, preflight]
     return [*tools, preflight, hosts_step(opts.no_sudo)]
@@ -180,7 +141,7 @@ def second_phase(opts: UpOptions) -> list[Step]:
 
 
 def describe(ctx: Context, opts: UpOptions) -> list[str]:
-    first, second = plan(opts)
+    first, second = plan(opts, ctx.cfg)
     lines = describe_steps([*first, *second], ctx)
     if not opts.no_dev and opts.only is None:
         argv = dev_argv(ctx.cfg, 0, "<private config>", opts.keep, ctx.cfg.skaffold_profile or None)
@@ -191,7 +152,7 @@ def describe(ctx: Context, opts: UpOptions) -> list[str]:
 
 def run(ctx: Context, opts: UpOptions) -> Sequence[PlanResult]:
     """Run both phases; raises StepFailed on the first failure (re-running continues from there)."""
-    first, second = plan(opts)
+    first, second = plan(opts, ctx.cfg)
     results = [run_steps(first, ctx)]
     if second:
         results.append(run_steps(second, ctx))

@@ -89,7 +89,7 @@ def test_status_json_is_machine_readable(hosts: Path) -> None:
     assert (data["ok"], data["state"], data["host"], data["ip"], data["block"]) == (
         True, "ok", "tour.xyz", "127.0.0.1", True)  # fmt: skip
     assert data["entries"] == [{"lineno": 5, "text": "127.0.0.1\ttour.xyz", "address": "127.0.0.1",
-                                "in_block": True}]  # fmt: skip
+                                "in_block": True, "block_cluster": "tour"}]  # fmt: skip
     assert data["path"] == str(hosts)
 
 
@@ -181,3 +181,17 @@ def test_every_option_of_every_command_is_documented(command: str) -> None:
         assert param.help, f"{param.opts} has no help text"  # type: ignore[attr-defined]
         for opt in param.opts:
             assert opt in result.stdout, opt
+
+
+def test_another_clusters_block_is_named_with_the_command_that_removes_it(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1\tlocalhost\n")
+    assert run_cli("--cluster", "other", "hosts", "add", "--hosts-file", str(hosts), "--ip", "10.1.1.1").exit_code == 0
+    res = run_cli("hosts", "add", "--hosts-file", str(hosts))
+    assert res.exit_code == 1
+    line = res.stderr.strip().splitlines()[-1]
+    assert "in devctl's block for cluster other" in line
+    assert f"devctl --cluster other hosts remove --hosts-file {hosts}" in line
+    assert "--ip 10.1.1.1" not in line  # not advice to follow another cluster's address
+    status = run_cli("hosts", "status", "--hosts-file", str(hosts))
+    assert "devctl's block for cluster other" in status.stdout

@@ -107,3 +107,17 @@ def test_read_only_commands_write_nothing_under_home(fake_tools: FakeWorld, repo
     res = subprocess.run([sys.executable, "-m", "devctl", *args], env=env, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in res.stderr, res.stderr
     assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
+
+
+def test_cluster_up_without_kind_stops_at_preflight_before_starting_anything(
+    fake_tools: FakeWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("docker", "kubectl"):
+        (bin_dir / tool).symlink_to(fake_tools.bin_dir / tool)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    res = run_cli("cluster", "up")
+    assert res.exit_code == 1
+    assert res.stderr.strip().splitlines()[-1].startswith("ERROR: Preflight checks failed: kind is not installed")
+    assert fake_tools.argvs("docker") == []  # nothing started: no `docker run` of the registry

@@ -147,9 +147,9 @@ def test_only_build_on_a_fresh_machine_still_stamps_the_cluster_it_creates(world
 
 
 def test_the_build_and_the_ingress_start_without_waiting_for_the_stamp() -> None:
-    from devctl.workflows.up import UpOptions, plan
+    from devctl.workflows.up import UpOptions, second_phase
 
-    _, second = plan(UpOptions(no_dev=True))
+    second = second_phase(UpOptions(no_dev=True))
     needs = {s.name: s.needs for s in second}
     assert needs["build"] == ("cluster",) and needs["ingress"] == ("cluster",)
     names = [s.name for s in second]

@@ -1,0 +1,59 @@
+"""The checks that come before anything changes (ctlptl's EnsureInstalled, kind's provider validation):
+the tools a workflow drives are usable and the Docker daemon answers. doctor's required checks that cost
+nothing or one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from devctl.context import Context
+from devctl.errors import DevctlError, ToolNotFound
+from devctl.stack import SOURCES_PROFILE, missing_source_dirs
+from devctl.tools.install import install_hint
+
+ALL_TOOLS = ("docker", "kind", "kubectl", "skaffold")
+
+
+@dataclass
+class PreflightStep:
+    tools: tuple[str, ...] = ALL_TOOLS
+    needs: tuple[str, ...] = ()
+    name: str = "preflight"
+    title: str = "Preflight checks"
+
+    def check(self, ctx: Context) -> str | None:
+        return None  # always: what it checks can change between two runs
+
+    def apply(self, ctx: Context) -> str:
+        missing: list[ToolNotFound] = []
+        for tool in self.tools:
+            try:
+                ctx.runner.require(tool)
+            except ToolNotFound as err:
+                missing.append(err)
+        if missing:
+            first = missing[0]
+            others = f" (also missing: {', '.join(e.tool for e in missing[1:])})" if missing[1:] else ""
+            raise ToolNotFound(first.tool, (first.hint or install_hint(first.tool)) + others, first.message)
+        version = ctx.docker.server_version()  # raises DockerDown (or DockerAccessDenied) with one clear line
+        if "skaffold" in self.tools:
+            check_sources(ctx)
+        return f"tools present, Docker {version}"
+
+    def describe(self, ctx: Context) -> list[str]:
+        return [f"check {', '.join(self.tools)} are usable and the Docker daemon answers (docker info)"]
+
+
+def check_sources(ctx: Context) -> None:
+    """With the `services` profile, every service's source folder must be there (one line if not)."""
+    profiles = [p for p in ctx.cfg.skaffold_profile.split(",") if p]
+    if SOURCES_PROFILE not in profiles:
+        return
+    root = ctx.cfg.require_repo()
+    missing = missing_source_dirs(root, ctx.cfg.skaffold_profile)
+    if missing:
+        raise DevctlError(
+            f"profile {SOURCES_PROFILE!r} builds the tour sources, but these folders (each with a Dockerfile) are "
+            f"missing under {root}: {', '.join(missing)}",
+            hint="check out the tour services next to skaffold.yaml, or drop --profile services to use the stand-ins",
+        )
