@@ -1,5 +1,7 @@
 # The two set-up commands of a fresh clone: `make up` and `make test` (see README.md).
 PYTHON ?= python3
+# pip's notice that a newer pip exists, and the like, are not what a newcomer needs to read first.
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP_RUN  = $(VENV)/.installed-run
@@ -11,12 +13,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# devctl is installed as a copy (not editable: setuptools' editable installs print warnings on every
+# install), made again whenever a source file changes; the tests import the working tree itself.
+SOURCES := pyproject.toml $(shell find devctl -name '*.py' -o -name py.typed 2>/dev/null)
+
+$(STAMP_RUN): $(SOURCES) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet .
 	@touch $@
 
-$(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP_TEST): $(SOURCES) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet '.[test]'
 	@touch $@ $(STAMP_RUN)
 
 ## make up: create .venv if needed, install devctl, run `devctl up` (pass ARGS="--no-dev" etc.)

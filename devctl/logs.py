@@ -30,9 +30,12 @@ from devctl import prefixes
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError, UsageError
 from devctl.runner import Background
-from devctl.tools.kubectl import cluster_unreachable
+from devctl.tools.kubectl import ClusterUnreachable, cluster_unreachable
 
 NAMESPACE = "default"
+UP_HINT = "is the cluster up? run `devctl up`"
+# kubectl logs -l with no matching pod: this on stderr and exit 0 (docker-kubectl.md §3).
+_NO_PODS = re.compile(r"No resources found in \S+ namespace\.")
 MAX_LOG_REQUESTS = 20  # kubectl's default 5 refuses to follow more pods than that per selector
 POLL_SECONDS = 2.0
 STOP_GRACE_SECONDS = 1.0
@@ -190,6 +193,7 @@ class _Errors:
         self.names = names
         self.seen: set[tuple[str, str]] = set()
         self.unreachable: str | None = None
+        self.without_pods: set[str] = set()  # services kubectl found no pod of
         self._lock = threading.Lock()
 
     def sink(self, service: str) -> Callable[[str], None]:
@@ -200,6 +204,9 @@ class _Errors:
             with self._lock:
                 if cluster_unreachable(text):
                     self.unreachable = self.unreachable or text
+                    return
+                if _NO_PODS.fullmatch(text):  # not an error: said once for all services at the end
+                    self.without_pods.add(service)
                     return
                 if (service, text) in self.seen:
                     return
@@ -275,7 +282,13 @@ def _once(ctx: Context, opts: LogOptions, output: Output, errors: _Errors) -> in
             if p.alive():
                 _stop_all([p])
     if errors.unreachable:
-        raise DevctlError(f"cannot read the logs: {errors.unreachable}", hint="is the cluster up? run `devctl up`")
+        raise DevctlError(f"cannot read the logs: {errors.unreachable}", hint=UP_HINT)
+    if errors.without_pods:
+        nothing = set(opts.services) <= errors.without_pods
+        which = "the chosen services" if nothing else ", ".join(s for s in opts.services if s in errors.without_pods)
+        what = "nothing is deployed yet" if nothing else "not deployed"
+        errors.err.write(f"note: no pod of {which} in namespace {NAMESPACE}: {what} (run `devctl up`)\n")
+        errors.err.flush()
     return 0 if all(c == 0 for c in codes) else 1
 
 
@@ -325,14 +338,15 @@ class _Follower:
 
     def _list(self) -> dict[str, str] | None:
         """Pod name -> service, for the chosen services' pods (label ``app``) in ``default``."""
-
         try:
             doc = self.ctx.kubectl.get_json("pods", namespace=NAMESPACE, timeout=20)
+        except ClusterUnreachable as e:
+            if self.first_listing:
+                raise  # one line, with the fix
+            self.errors.sink("devctl")(f"listing pods failed: {e.message}")  # went away: keep trying
+            return None
         except CommandError as e:
-            text = e.output_tail(1)
-            if self.first_listing and cluster_unreachable(text):
-                raise DevctlError(f"cannot read the logs: {text}", hint="is the cluster up? run `devctl up`") from e
-            self.errors.sink("devctl")(f"listing pods failed: {text}")
+            self.errors.sink("devctl")(f"listing pods failed: {e.output_tail(1)}")
             return None
         out: dict[str, str] = {}
         for item in (doc or {}).get("items") or []:

@@ -69,7 +69,7 @@ class RegistryHealth:
     exists: bool | None
     running: bool | None
     host_port: int | None
-    drift: tuple[str, ...]
+    drift: tuple[str, ...] | None  # None: not known (no registry, or Docker did not answer)
     detail: str
 
     @property
@@ -108,7 +108,7 @@ class ServiceRow:
     desired: int | None
     restarts: int | None
     age_seconds: int | None  # of the newest pod (time since the last rollout or restart of a pod)
-    image: str
+    image: str | None  # None: not known (not deployed, or the API did not answer)
     deployed: bool | None
 
     @property
@@ -129,11 +129,26 @@ class StatusReport:
         parts = (self.cluster.ok, self.registry.ok, self.ingress.ok, self.hosts.ok)
         return all(parts) and all(s.ok for s in self.services)
 
+    @property
+    def next_step(self) -> str | None:
+        """What to run about the first part that is not healthy; None when all is."""
+        if not (self.cluster.ok and self.registry.ok and self.ingress.ok):
+            return "run `devctl up`: it creates or repairs the cluster, the registry and the ingress"
+        if not self.hosts.ok:
+            return "run `devctl hosts add` to map the host in the hosts file (`devctl up` does it too)"
+        if any(s.deployed is False for s in self.services):
+            return "run `devctl up` (or `devctl dev` on this cluster) to deploy the services"
+        failing = [s.name for s in self.services if not s.ok]
+        if failing:
+            return f"see why with `devctl logs {' '.join(failing)}`"
+        return None
+
     def to_json(self) -> dict[str, Any]:
         """Stable keys (documented in the README); ``null`` means "not known"."""
         c, r, i, h = self.cluster, self.registry, self.ingress, self.hosts
         return {
             "healthy": self.healthy,
+            "next_step": self.next_step,
             "cluster": {
                 "name": c.name,
                 "context": c.context,
@@ -151,7 +166,7 @@ class StatusReport:
                 "exists": r.exists,
                 "running": r.running,
                 "host_port": r.host_port,
-                "drift": list(r.drift),
+                "drift": None if r.drift is None else list(r.drift),
                 "ok": r.ok,
                 "detail": r.detail,
             },
@@ -222,7 +237,7 @@ def service_rows(
     for name in services:
         dep = deps.get(name)
         if dep is None:
-            rows.append(ServiceRow(name, 0, 0, None, None, "", False))
+            rows.append(ServiceRow(name, 0, 0, None, None, None, False))
             continue
         spec = dep.get("spec") or {}
         status = dep.get("status") or {}
@@ -243,7 +258,7 @@ def service_rows(
                 desired=int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1),
                 restarts=restarts,
                 age_seconds=age,
-                image=str(containers[0].get("image") or ""),
+                image=str(containers[0].get("image") or "") or None,
                 deployed=True,
             )
         )
@@ -251,7 +266,7 @@ def service_rows(
 
 
 def unknown_rows(services: Sequence[str]) -> tuple[ServiceRow, ...]:
-    return tuple(ServiceRow(n, None, None, None, None, "", None) for n in services)
+    return tuple(ServiceRow(n, None, None, None, None, None, None) for n in services)
 
 
 def node_counts(items: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
@@ -361,9 +376,9 @@ def registry_health(cfg: Config, docker: DockerReading) -> RegistryHealth:
     name = cfg.registry_name
     registry = docker.registry
     if docker.error:
-        return RegistryHealth(name, None, None, None, (), docker.error)
+        return RegistryHealth(name, None, None, None, None, docker.error)
     if registry is None:
-        return RegistryHealth(name, False, False, None, (), f"no container named {name}")
+        return RegistryHealth(name, False, False, None, None, f"no container named {name}")
     drift = tuple(d.describe() for d in registry_drift(ClusterSpec.from_config(cfg), registry))
     detail = "" if registry.running else f"container {name} is {registry.state}"
     if registry.running and drift:

@@ -181,7 +181,7 @@ def test_a_healthy_environment_exits_0_from_one_kubectl_call(world: FakeWorld) -
 
 def test_the_json_keys_are_stable(world: FakeWorld) -> None:
     _, data = status_json()
-    assert list(data) == ["healthy", "cluster", "registry", "ingress", "hosts", "services"]
+    assert list(data) == ["healthy", "next_step", "cluster", "registry", "ingress", "hosts", "services"]
     assert list(data["cluster"]) == [
         "name", "context", "exists", "running", "api", "nodes_ready", "nodes_total", "drift", "ok", "detail",
     ]  # fmt: skip
@@ -359,3 +359,13 @@ def test_collect_waits_for_every_read_and_raises_what_failed(monkeypatch: pytest
     with pytest.raises(DevctlError, match="reading the cluster failed"):
         st.collect(SimpleNamespace(cfg=None), services=["auth"])  # type: ignore[arg-type]
     assert sorted(finished) == ["docker", "hosts", "kubectl"]
+
+
+def test_what_is_not_known_is_null_and_the_next_step_is_named(fake_tools: FakeWorld, repo_cwd: Path) -> None:
+    code, data = status_json()  # nothing exists: no cluster, no registry
+    assert code == 1 and data["healthy"] is False
+    assert data["registry"]["drift"] is None and data["cluster"]["drift"] is None
+    assert all(s["image"] is None for s in data["services"])
+    assert data["next_step"].startswith("run `devctl up`")
+    res = run_cli("status")
+    assert res.stdout.strip().splitlines()[-1].startswith("not healthy: run `devctl up`")

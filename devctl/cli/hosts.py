@@ -152,7 +152,7 @@ def _render_status(st: HostsStatus) -> None:
         table.add_row("resolver", got)
     console().print(table, markup=False, highlight=False)
     for w in st.warnings:
-        err_console().print("warning: " + w, markup=False, highlight=False)
+        err_console().print("WARNING: " + w, markup=False, highlight=False)
 
 
 @app.command("status")

@@ -117,12 +117,14 @@ def render(report: StatusReport) -> Any:
             ready = f"[{colour}]{s.ready}/{s.desired}[/]"
         restarts = "-" if s.restarts is None else str(s.restarts)
         svc.add_row(escape(s.name), ready, restarts, age_text(s.age_seconds), escape(_short_image(s.image)))
-    verdict = "[green]healthy[/]" if report.healthy else "[red]not healthy[/]"
+    verdict = "[green]healthy[/]" if report.healthy else f"[red]not healthy[/]: {escape(report.next_step or '')}"
     return Group(env, "", svc, "", verdict)
 
 
-def _short_image(image: str) -> str:
+def _short_image(image: str | None) -> str:
     """Skaffold tags images with their 64-hex ID (skaffold.md §3): show 12 like docker does."""
+    if image is None:
+        return "-"
     name, sep, tag = image.rpartition(":")
     if sep and "/" not in tag and len(tag) == 64:
         return f"{name}:{tag[:12]}"

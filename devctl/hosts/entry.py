@@ -251,11 +251,11 @@ def _elevate(cfg: Config, runner: Runner, action: str, target: Target, *, no_sud
         notify(f"{path} is not writable by you; running just the write step with sudo: {command_line(argv)}")
     try:
         code = runner.interactive(argv)
-    except ToolNotFound as err:
+    except ToolNotFound:
         raise DevctlError(
             f"{path} is not writable and sudo is not installed",
             hint=f"run as an administrator: {command_line(argv[1:])}",
-        ) from err
+        ) from None
     if code != 0:
         raise DevctlError(
             f"the elevated write of {path} failed (exit code {code}); see its message above",

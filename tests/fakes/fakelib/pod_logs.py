@@ -33,6 +33,10 @@ def logs(a: Any, ctx: str) -> int:
     sel = a.get("-l")
     if sel:
         pods = select(objs, "Pod", ns, sel)
+        if not pods:
+            # docker-kubectl.md §3 (kubectl v1.32 run for real): no pod matches -> this on stderr, exit 0.
+            sys.stderr.write(f"No resources found in {ns} namespace.\n")
+            return 0
     else:
         res, _, name = target.partition("/")
         if not name:
