@@ -170,6 +170,13 @@ class FakeWorld:
 
 
 @pytest.fixture(autouse=True)
+def _this_working_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `python -m devctl` a test starts runs this working tree's devctl, wherever its cwd is (the
+    venv holds an installed copy, which may be older than the tree under test)."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+
+
+@pytest.fixture(autouse=True)
 def _private_tool_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the developer's tool store (devctl.toolchain's, in ~/.local/share/devctl/
     tools): each test starts with an empty one."""

@@ -25,6 +25,7 @@ def dev(
 
     # Plain progress lines: the dev loop draws its own Live view, and two live regions would fight.
     context = make_context(ctx, reporter=PlainReporter(), skaffold_profile=profile)
+    context.cfg.require_repo()  # skaffold.yaml lives there
     if not context.cfg.dry_run:
         require_cluster(context)
     code = run_dev(context, keep=keep, profile=context.cfg.skaffold_profile or None, console=console())
