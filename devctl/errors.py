@@ -41,6 +41,11 @@ class ConfigError(UsageError):
     """A configuration value is invalid; the message names the field and where the value came from."""
 
 
+class Verdict(DevctlError):
+    """What a checking command exists to find did not hold (status not healthy, a doctor check failed, a
+    route that does not route): its findings were shown; this is the one line that sums them up."""
+
+
 class NotInRepo(UsageError):
     """A command that needs the tour repo (its k8s/, skaffold.yaml) ran outside it."""
 

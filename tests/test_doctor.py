@@ -87,7 +87,7 @@ def test_table_output_has_no_traceback_and_says_how_many_failed(
     fake_tools.docker_down()
     res = run_cli("doctor")
     assert res.exit_code == 1
-    assert "required check(s) failed" in res.stdout
+    assert "required check(s) failed" in res.stderr.strip().splitlines()[-1]
 
 
 def test_a_busy_port_names_the_port_the_holder_and_the_knob(

@@ -368,4 +368,5 @@ def test_what_is_not_known_is_null_and_the_next_step_is_named(fake_tools: FakeWo
     assert all(s["image"] is None for s in data["services"])
     assert data["next_step"].startswith("run `devctl up`")
     res = run_cli("status")
-    assert res.stdout.strip().splitlines()[-1].startswith("not healthy: run `devctl up`")
+    assert res.stdout.strip().splitlines()[-1] == "not healthy"
+    assert res.stderr.strip().splitlines()[-1].startswith("ERROR: not healthy — run `devctl up`")

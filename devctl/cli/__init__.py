@@ -24,7 +24,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup, TyperOption
 
 from devctl import __version__
-from devctl.cli._common import JSON_REQUESTED, GlobalOptions, print_json, report_error
+from devctl.cli._common import JSON_PRINTED, JSON_REQUESTED, GlobalOptions, print_json, report_error
 from devctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, DevctlError, chain
 
 # name -> (module under devctl.cli, one-line help for `devctl --help`).
@@ -166,7 +166,7 @@ class DevctlGroup(TyperGroup):
         except DevctlError as err:
             verbose = isinstance(ctx.obj, GlobalOptions) and ctx.obj.verbose
             report_error(err, verbose=verbose)
-            if ctx.meta.get(JSON_REQUESTED):
+            if ctx.meta.get(JSON_REQUESTED) and not ctx.meta.get(JSON_PRINTED):
                 print_json({"ok": False, "error": ": ".join(chain(err)), "hint": err.hint, "exit_code": err.exit_code})
             raise typer.Exit(err.exit_code) from None
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
+from typer import _click
+from typer._click.globals import get_current_context
 
 from devctl import config
 from devctl.config import Config
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 # ctx.meta key (shared by every context of one invocation): a --json option was given, so the CLI edge
 # answers a failure with a JSON object on stdout too.
 JSON_REQUESTED = "devctl.json"
+JSON_PRINTED = "devctl.json.printed"  # the command printed its JSON: the edge must not print a second one
 
 
 def _remember_json(ctx: typer.Context, value: bool) -> bool:
@@ -105,6 +108,9 @@ def print_json(obj: Any) -> None:
     """Stable, machine-readable output on stdout (never coloured)."""
     sys.stdout.write(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
+    ctx = click_context()
+    if ctx is not None:
+        ctx.meta[JSON_PRINTED] = True
 
 
 def report_error(err: DevctlError, *, verbose: bool) -> None:
@@ -125,3 +131,7 @@ def report_error(err: DevctlError, *, verbose: bool) -> None:
 def exit_with(code: int) -> None:
     if code:
         raise typer.Exit(code)
+
+
+def click_context() -> _click.Context | None:
+    return get_current_context(silent=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from devctl import doctor as logic
-from devctl.cli._common import command_app, console, exit_with, json_option, make_context, print_json
+from devctl.cli._common import command_app, console, json_option, make_context, print_json
+from devctl.errors import Verdict
 
 app = command_app(help="Check this machine: tools, Docker, ports, hosts entry, memory.")
 
@@ -20,7 +21,7 @@ def doctor(ctx: typer.Context, as_json: bool = json_option()) -> None:
     failed = logic.failed_required(checks)
     if as_json:
         print_json({"ok": not failed, "checks": [ch.to_json() for ch in checks]})
-        exit_with(1 if failed else 0)
+        _verdict(failed)
         return
     from rich.markup import escape
     from rich.table import Table
@@ -39,6 +40,12 @@ def doctor(ctx: typer.Context, as_json: bool = json_option()) -> None:
         typer.echo("To fix:")
         for ch in fixes:
             typer.echo(f"  {ch.name}: {ch.hint}")
+    _verdict(failed)
+
+
+def _verdict(failed: list[logic.Check]) -> None:
     if failed:
-        typer.echo(f"{len(failed)} required check(s) failed: fix them, then run `devctl doctor` again.")
-    exit_with(1 if failed else 0)
+        raise Verdict(
+            f"{len(failed)} required check(s) failed: {', '.join(ch.name for ch in failed)}",
+            hint="fix them (each fix is listed above), then run `devctl doctor` again",
+        )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from devctl.cli._common import command_app, console, err_console, json_option, load_config, print_json
+from devctl.errors import Verdict
 
 if TYPE_CHECKING:
     from devctl.config import Config
@@ -176,7 +177,9 @@ def status(
     else:
         _render_status(st)
     if not st.ok:
-        raise typer.Exit(1)
+        raise Verdict(
+            st.detail, hint=f"run `devctl hosts add` to map {cfg.host} to {cfg.host_ip} (`devctl up` does it too)"
+        )
 
 
 @app.command("_write", hidden=True)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from devctl.cli._common import command_app, exit_with, make_context
+from devctl.cli._common import command_app, make_context
+from devctl.errors import Verdict
 
 app = command_app()
 
@@ -52,7 +53,11 @@ def logs(
         # The reader left (`devctl logs | head`): that is not an error, and the interpreter must not
         # complain while flushing a dead pipe at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    exit_with(code)
+    if code:
+        raise Verdict(
+            "kubectl could not read the logs of every service (its messages are above)",
+            hint="`devctl status` shows which services are not ready",
+        )
 
 
 def _stdout_closed() -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from devctl.cli._common import command_app, console, exit_with, json_option, make_context, print_json
+from devctl.errors import Verdict
 
 if TYPE_CHECKING:
     from devctl.status import StatusReport
@@ -41,7 +42,8 @@ def status(
             print_json(report.to_json())
         else:
             console().print(render(report))
-        exit_with(0 if report.healthy else 1)
+        if not report.healthy:
+            raise Verdict("not healthy", hint=report.next_step)
         return
     exit_with(_watch(lambda: collect(context), as_json=as_json, interval=interval))
 
@@ -117,7 +119,7 @@ def render(report: StatusReport) -> Any:
             ready = f"[{colour}]{s.ready}/{s.desired}[/]"
         restarts = "-" if s.restarts is None else str(s.restarts)
         svc.add_row(escape(s.name), ready, restarts, age_text(s.age_seconds), escape(_short_image(s.image)))
-    verdict = "[green]healthy[/]" if report.healthy else f"[red]not healthy[/]: {escape(report.next_step or '')}"
+    verdict = "[green]healthy[/]" if report.healthy else "[red]not healthy[/]"
     return Group(env, "", svc, "", verdict)
 
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from devctl.cli._common import command_app, console, exit_with, json_option, make_context, print_json
+from devctl.cli._common import command_app, console, json_option, make_context, print_json
+from devctl.errors import Verdict
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -123,4 +124,8 @@ def verify(
         out.print(_routes_table(report))
         out.print(_health_table(report))
         out.print(_summary(report), markup=False, highlight=False)
-    exit_with(0 if report.ok else 1)
+    if not report.ok:
+        raise Verdict(
+            f"{len(report.failed_routes)} route(s) and {len(report.unhealthy)} service(s) failed the check",
+            hint="each failure and its reason are listed above; `devctl status` shows what is not ready",
+        )

@@ -178,7 +178,8 @@ def test_logs_when_nothing_is_deployed_says_so(fake_tools: FakeWorld, repo_cwd: 
 def test_status_ends_with_a_next_step(fake_tools: FakeWorld, repo_cwd: Path) -> None:
     res = run_cli("status")
     assert res.exit_code == 1
-    assert res.stdout.strip().splitlines()[-1].startswith("not healthy: run `devctl up`")
+    assert res.stdout.strip().splitlines()[-1] == "not healthy"
+    assert last_error(res.stderr).startswith("ERROR: not healthy — run `devctl up`")
 
 
 def test_a_bad_value_is_fixed_where_it_was_given(fake_tools: FakeWorld, tmp_path: Path) -> None:
