@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 STAMP_RUN  = $(VENV)/.installed-run
 STAMP_TEST = $(VENV)/.installed-test
 
-.PHONY: up test test-docker lint typecheck pytest bench e2e clean
+.PHONY: up test test-docker lint typecheck pytest bench e2e docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test-docker: $(STAMP_TEST)
 ## make bench: ratios for the speed targets (prints, never fails on timing); BENCH="5" runs only those
 bench: $(STAMP_TEST)
 	$(BIN)/python -m tests.bench $(BENCH)
+
+## make docs: write docs/commands.md again from every command's --help (a test keeps them the same)
+docs: $(STAMP_TEST)
+	$(BIN)/python -m tests.docs
 
 ## make e2e: the scenario tests against the real docker, kind, kubectl and skaffold
 e2e: $(STAMP_TEST)

@@ -19,7 +19,14 @@ def dev(
         None, "--profile", "-p", metavar="NAME", help="Skaffold profile(s) to activate [env DEVCTL_SKAFFOLD_PROFILE]."
     ),
 ) -> None:
-    """Run `skaffold dev` with a live view of every service; Ctrl-C stops it and cleans up."""
+    """Run only the dev loop, `skaffold dev`, against the cluster `devctl up` made.
+
+    Skaffold runs pinned to kind-<cluster>, with a private global config and the SKAFFOLD_* variables
+    removed; devctl shows one row per service (build, deploy, ready pods, restarts, last line or error)
+    with the applications' logs scrolling above. Ctrl-C: one SIGINT to Skaffold, which cleans up within
+    cleanup_timeout (30 s), else its process group is killed; a second Ctrl-C kills at once. Exit code:
+    Skaffold's (0 after Ctrl-C; 130 when devctl had to kill it). One dev loop per cluster.
+    """
     from devctl.devloop.run import require_cluster, run_dev
     from devctl.report import PlainReporter
 

@@ -22,9 +22,12 @@ def down(
     ),
     hosts: bool = typer.Option(False, "--hosts", help="Also remove devctl's entry for the host from the hosts file."),
 ) -> None:
-    """Delete the kind cluster (and its kube context). Running it again is fine: it says there was
-    nothing to delete and exits 0. Nothing else on the machine is touched: other clusters, contexts,
-    containers and the `kind` network stay. --dry-run prints what would be removed."""
+    """Stop the dev loop and delete the kind cluster (and its kube context).
+
+    A dev loop still running for the cluster is ended first (Skaffold cleans up). Running it again is
+    fine: it says there was nothing to delete and exits 0. Nothing else on the machine is touched: other
+    clusters, contexts, containers and the `kind` network stay. --dry-run prints what would be removed.
+    """
     from devctl.cluster.teardown import teardown
 
     c = make_context(ctx)

@@ -27,7 +27,11 @@ def logs(
     tail: int = typer.Option(None, "--tail", metavar="N", help="Only the last N lines of each container."),
     no_prefix: bool = typer.Option(False, "--no-prefix", help="Do not put the service name before each line."),
 ) -> None:
-    """Show the logs of one, several or all services, each line behind its service's name."""
+    """Print (or follow) the logs of one, several or all services, each line behind its service's name.
+
+    Read through kubectl, so it works with or without a dev loop running. -f follows across pod restarts
+    and new pods until Ctrl-C. The names are coloured on a terminal and plain when piped.
+    """
     from devctl import logs as logs_mod
     from devctl.report import PlainReporter
     from devctl.stack import SERVICES

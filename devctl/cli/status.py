@@ -31,7 +31,11 @@ def status(
     watch: bool = typer.Option(False, "--watch", "-w", help="Refresh until Ctrl-C."),
     interval: float = typer.Option(2.0, "--interval", min=0.2, metavar="SECONDS", help="Refresh interval for --watch."),
 ) -> None:
-    """One look at everything devctl manages; exit 0 only when all of it is healthy."""
+    """Show the cluster, registry, ingress, hosts entry and every service at a glance.
+
+    One kubectl call and two docker reads. Exit 0 only when all of it is healthy; otherwise the last line
+    names what to do next. --json keys are listed in docs/json.md; null means "not known".
+    """
     from devctl.report import SilentReporter
     from devctl.status import collect
 

@@ -34,9 +34,15 @@ def up(
         "PATH [env DEVCTL_NO_TOOL_INSTALL=1].",
     ),
 ) -> None:
-    """Hosts entry, registry + kind cluster, ingress-nginx admitting, dev secrets, then `skaffold dev`.
+    """Create everything and start the dev loop.
 
-    Each step is idempotent: run it again after a failure or Ctrl-C and it continues from where things are.
+    In order: the pinned kind, kubectl and Skaffold into devctl's store when missing; preflight (the tools
+    usable, the Docker daemon answering); the hosts entry (a sudo prompt comes now, not after minutes of
+    work); the local registry and the kind cluster, side by side, wired together; ingress-nginx installed
+    and admitting Ingresses, with the images built meanwhile; the dev secrets; then `skaffold dev` with a
+    live view of every service (see `devctl dev`). Each step is idempotent: run it again after a failure or
+    Ctrl-C and it continues from where things are; on a machine where all is up, it changes nothing.
+    --dry-run prints the plan, the kind config and the commands instead.
     """
     from devctl.workflows import up as workflow
 
