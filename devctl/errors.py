@@ -76,6 +76,8 @@ def command_line(argv: Sequence[str]) -> str:
 class CommandError(DevctlError):
     """An external command exited non-zero. Carries a pasteable command line and its output."""
 
+    show_output = True  # whether the CLI edge prints the tool's own last lines below the ERROR line
+
     def __init__(self, argv: Sequence[str], exit_code: int, stdout: str = "", stderr: str = "") -> None:
         self.argv = list(argv)
         self.returncode = exit_code

@@ -33,8 +33,10 @@ Exit codes, for every command:
 | Code | Meaning |
 |---|---|
 | 0 | success (also: `skaffold dev` ended by Ctrl-C) |
-| 1 | an operation or a required check failed: a tool error, Docker not running, a busy port, a timeout, a hosts-file conflict, a check that did not pass |
-| 2 | usage or configuration error: a bad flag or setting, an unknown service name, an unreadable manifest, outside the tour repo |
+| 1 | an operation or a required check failed: a tool error, Docker not running, a busy port, \
+a timeout, a hosts-file conflict, a check that did not pass |
+| 2 | usage or configuration error: a bad flag or setting, an unknown service name, an unreadable \
+manifest, outside the tour repo |
 | 130 | interrupted before a graceful stop |
 
 A failure ends with one `ERROR:` line saying what is wrong and what to do; when an external tool failed,

@@ -45,8 +45,11 @@ spec:
 
 
 def write_project(root: Path, services: tuple[str, ...] = SERVICES) -> Path:
-    """A skaffold.yaml with one artifact per service and rawYaml manifests in k8s/; returns its path."""
+    """A tour repo in miniature: a pyproject.toml with [tool.devctl], a skaffold.yaml with one artifact
+    per service and rawYaml manifests in k8s/; returns the skaffold.yaml's path."""
     (root / "k8s").mkdir(parents=True, exist_ok=True)
+    if not (root / "pyproject.toml").exists():
+        (root / "pyproject.toml").write_text("[tool.devctl]\n")
     for s in services:
         (root / "k8s" / f"{s}.yaml").write_text(manifest(s))
     artifacts = "".join(f"    - image: csup96/tour-{s}\n" for s in services)

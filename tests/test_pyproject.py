@@ -95,4 +95,4 @@ def test_the_root_is_the_nearest_directory_with_a_tool_devctl_table(
     (inner / "pyproject.toml").write_text("[project]\nname = 'not-ours'\n")
     assert pyproject.find_repo_root(inner / "deep") == tmp_path.resolve()
     lone = tmp_path_factory.mktemp("lone")
-    assert pyproject.find_repo_root(lone) == lone.resolve()
+    assert pyproject.find_repo_root(lone) is None  # outside any tour repo: no root, not the cwd

@@ -120,7 +120,7 @@ def report_error(err: DevctlError, *, verbose: bool) -> None:
         line += f" — {err.hint}"
     typer.echo(line, err=True)
     failed = find_command_error(err)
-    if failed is not None:
+    if failed is not None and failed.show_output:
         tail = failed.output_tail()
         if tail:
             typer.echo("Command output:\n" + "\n".join("  " + ln for ln in tail.splitlines()), err=True)

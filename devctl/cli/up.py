@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import typer
 
 from devctl.cli._common import command_app, console, err_console, exit_with, make_context, print_line
@@ -58,10 +60,7 @@ def up(
     )
     try:
         if c.cfg.dry_run:
-            out = console()
-            out.print("Plan (--dry-run: nothing is changed):", highlight=False)
-            for line in workflow.describe(c, opts):
-                out.print(line, highlight=False, markup=False)
+            _print_plan(workflow.describe(c, opts))
             return
         workflow.run(c, opts)
     finally:
@@ -72,3 +71,10 @@ def up(
     from devctl.devloop.run import run_dev
 
     exit_with(run_dev(c, keep=keep, profile=c.cfg.skaffold_profile or None, console=err_console()))
+
+
+def _print_plan(lines: Iterable[str]) -> None:
+    out = console()
+    out.print("Plan (--dry-run: nothing is changed):", highlight=False)
+    for line in lines:
+        out.print(line, highlight=False, markup=False)

@@ -36,6 +36,8 @@ _CONTEXT_MISSING = re.compile(
     r'|context "[^"]*" does not exist'
     r"|no context exists with the name"
 )
+# How kubectl prefixes what the API server said (an answer, whatever follows it).
+_API_ANSWERED = "Error from server"
 # kubectl's wordings for an API server that does not answer (docker-kubectl.md §3, kind.md §8).
 _UNREACHABLE = (
     "The connection to the server",
@@ -50,6 +52,10 @@ _UNREACHABLE = (
 def cluster_unreachable(text: str) -> ApiAccess | None:
     """NO_CONTEXT or UNREACHABLE when kubectl's output says it could not talk to the cluster at all; None
     when the failure was something else (the API answered: forbidden, not found, invalid...)."""
+    if _API_ANSWERED in text:
+        # e.g. "Error from server (InternalError): ... failed calling webhook ...: connect: connection
+        # refused": a webhook refused, the API server itself answered.
+        return None
     if _CONTEXT_MISSING.search(text):
         return NO_CONTEXT
     if any(marker in text for marker in _UNREACHABLE):
@@ -63,6 +69,8 @@ class ClusterUnreachable(CommandError):
     Still a CommandError (callers that tell failures apart by text keep working), but reported as one line
     with the fix instead of kubectl's own output."""
 
+    show_output = False  # the reason is in the message already
+
     def __init__(self, err: CommandError, access: ApiAccess, context: str) -> None:
         super().__init__(err.argv, err.returncode, err.stdout, err.stderr)
         lines = (err.stderr or err.stdout).strip().splitlines()
@@ -70,9 +78,6 @@ class ClusterUnreachable(CommandError):
         self.access = access
         self.message = f"cannot reach the cluster through {context} ({why})"
         self.hint = "run `devctl up` to create or start it (`devctl status` shows what is there)"
-
-    def output_tail(self, lines: int = 15) -> str:
-        return ""  # the reason is in the message already
 
 
 def is_backend_unavailable(err: CommandError) -> bool:

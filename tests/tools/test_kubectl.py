@@ -31,8 +31,26 @@ from devctl.tools.kubectl import NO_CONTEXT, UNREACHABLE, cluster_unreachable
             True,
         ),
         ('Error from server (NotFound): pods "auth-1" not found', False, False),
+        # ingress-nginx.md §3: the webhook refused; the API server answered and said so.
+        (
+            'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed '
+            'calling webhook "validate.nginx.ingress.kubernetes.io": failed to call webhook: Post '
+            '"https://ingress-nginx-controller-admission.ingress-nginx.svc:443/networking/v1/ingresses?timeout=10s":'
+            " dial tcp 10.96.1.2:443: connect: connection refused",
+            False,
+            False,
+        ),
     ],
-    ids=["context not found", "context does not exist", "refused", "timeout", "forbidden", "memcache", "not found"],
+    ids=[
+        "context not found",
+        "context does not exist",
+        "refused",
+        "timeout",
+        "forbidden",
+        "memcache",
+        "not found",
+        "webhook refused",
+    ],
 )
 def test_kubectl_failures_are_told_apart(stderr: str, missing: bool, unreachable: bool) -> None:
     want = NO_CONTEXT if missing else UNREACHABLE if unreachable else None
