@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from devctl.check import Check
 from devctl.cluster.observe import published_ports
 from devctl.context import Context
 from devctl.errors import DevctlError, ToolNotFound
@@ -26,26 +26,6 @@ from devctl.routing.rules import CATCH_ALL, build_routes, select_server
 from devctl.toolchain.listing import lock_state
 from devctl.toolchain.resolve import STORE
 from devctl.tools.install import install_hint
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # "ok" | "warn" | "fail" | "info"
-    detail: str
-    hint: str = ""
-    required: bool = False
-    # kind, kubectl and skaffold: the version and executable in use, and where it came from (store or PATH).
-    version: str = ""
-    path: str = ""
-    source: str = ""
-
-    def to_json(self) -> dict[str, object]:
-        data = asdict(self)
-        for key in ("version", "path", "source"):
-            if not data[key]:
-                del data[key]
-        return data
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:

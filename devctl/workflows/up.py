@@ -26,7 +26,7 @@ from devctl.ingress.steps import ingress_steps
 from devctl.stack import SOURCES_PROFILE, missing_source_dirs
 from devctl.toolchain.steps import ToolsStep
 from devctl.tools.install import install_hint
-from devctl.tools.skaffold import Skaffold, write_global_config
+from devctl.tools.skaffold import write_global_config
 from devctl.workflows.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 
 TOOLS = ("docker", "kind", "kubectl", "skaffold")
@@ -126,7 +126,7 @@ def build_step(cluster: ClusterRun, *, always: bool = False) -> Step:
     def apply(ctx: Context) -> str:
         with tempfile.TemporaryDirectory(prefix="devctl-skaffold-") as d:
             private = write_global_config(Path(d))  # the same isolation as the dev loop's `-c`
-            Skaffold(ctx.runner, ctx.cfg.context, global_config=str(private)).change("build", *build_args(ctx.cfg))
+            ctx.skaffold.with_global_config(str(private)).change("build", *build_args(ctx.cfg))
         return "images built into the local Docker cache"
 
     def describe(ctx: Context) -> list[str]:
