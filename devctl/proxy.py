@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from devctl.check import Check
+from devctl.cluster.spec import EXTRA_CA_PATH
 from devctl.config import Config
 
 # kind pkg/apis/config/v1alpha4/default.go: the pod and service subnets of an IPv4 cluster.
@@ -90,3 +92,43 @@ def settings(env: Mapping[str, str], cfg: Config) -> ProxySettings:
     mine = split(_get(env, "NO_PROXY"))
     added = [e for e in required_no_proxy(cfg) if e not in mine]
     return ProxySettings(http, https, tuple(dict.fromkeys([*mine, *added])), tuple(added))
+
+
+def checks(proxy: ProxySettings, cfg: Config, engine_proxy: str | None) -> list[Check]:
+    """What devctl will use, shown by `devctl doctor`; ``engine_proxy`` is the daemon's own (None: unknown)."""
+    if not proxy.active:
+        detail = "no HTTP_PROXY or HTTPS_PROXY set: kind and the image builds connect directly"
+        return [Check("proxy", "ok", detail), *_ca_checks(cfg, proxy)]
+    used = ", ".join(f"{n}={v}" for n, v in (("HTTP_PROXY", proxy.http), ("HTTPS_PROXY", proxy.https)) if v)
+    detail = f"{used}; kind's nodes and Skaffold's builds get NO_PROXY={','.join(proxy.no_proxy)}"
+    if proxy.added:
+        detail += f" (devctl added {', '.join(proxy.added)})"
+    out = [Check("proxy", "info", detail)]
+    if engine_proxy == "":
+        out.append(
+            Check(
+                "engine proxy",
+                "warn",
+                "the Docker engine itself has no proxy (docker info HttpProxy/HttpsProxy): it pulls the node "
+                "image and the base images, and those pulls may fail",
+                "give the engine the proxy: Docker Desktop Settings > Resources > Proxies; Docker Engine: "
+                "docs.docker.com/engine/daemon/proxy/ (Colima, OrbStack, Rancher Desktop take it from their settings)",
+            )
+        )
+    return [*out, *_ca_checks(cfg, proxy)]
+
+
+def _ca_checks(cfg: Config, proxy: ProxySettings) -> list[Check]:
+    if cfg.extra_ca is None:
+        if proxy.active:
+            hint = "if the proxy re-signs TLS (pulls fail with x509 errors), set DEVCTL_EXTRA_CA to its CA's PEM file"
+            return [Check("company CA", "info", "none (DEVCTL_EXTRA_CA is not set)", hint)]
+        return []
+    return [
+        Check(
+            "company CA",
+            "ok",
+            f"{cfg.extra_ca} is mounted into the kind node at {EXTRA_CA_PATH}, which containerd trusts "
+            "(a change needs `devctl up --recreate`)",
+        )
+    ]

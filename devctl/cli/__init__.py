@@ -7,6 +7,7 @@ from ``COMMANDS``. Errors become messages here and nowhere else (``LazyGroup.inv
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import typer
@@ -14,6 +15,8 @@ from typer import _click
 from typer.core import TyperGroup
 
 from devctl import __version__
+from devctl.errors import EXIT_FAILURE
+from devctl.host_checks import NATIVE_WINDOWS
 
 # name -> (module under devctl.cli, one-line help for `devctl --help`).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -109,4 +112,7 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    if sys.platform == "win32":
+        sys.stderr.write(NATIVE_WINDOWS + "\n")
+        raise SystemExit(EXIT_FAILURE)
     app(args=argv, prog_name="devctl")

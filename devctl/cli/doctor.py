@@ -6,7 +6,9 @@ import typer
 
 from devctl.cli._common import console, exit_with, make_context, print_json
 
-app = typer.Typer(help="Check this machine: tools, Docker, ports, hosts entry, memory.")
+app = typer.Typer(
+    help="Check this machine: tools, the Docker engine and its memory, ports, hosts entry, proxy, network."
+)
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "info": "cyan"}
 
@@ -20,10 +22,11 @@ def doctor(
     from devctl import doctor as logic
 
     c = make_context(ctx)
-    checks = logic.run_checks(c)
+    report = logic.run(c)
+    checks = report.checks
     failed = logic.failed_required(checks)
     if json_out:
-        print_json({"ok": not failed, "checks": [ch.to_json() for ch in checks]})
+        print_json({"ok": not failed, "checks": [ch.to_json() for ch in checks], **report.facts})
     else:
         from rich.markup import escape
         from rich.table import Table

@@ -20,11 +20,14 @@ from devctl.cluster.steps import cluster_steps
 from devctl.config import Config
 from devctl.context import Context
 from devctl.devloop.argv import dev_argv
+from devctl.engine import products
+from devctl.engine.checks import rootless_refusal
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
 from devctl.hosts import entry
 from devctl.ingress.steps import ingress_steps
 from devctl.stack import SOURCES_PROFILE, missing_source_dirs
 from devctl.toolchain.steps import ToolsStep
+from devctl.tools.docker import DockerInfo
 from devctl.tools.install import install_hint
 from devctl.tools.skaffold import write_global_config
 from devctl.workflows.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
@@ -58,14 +61,29 @@ def preflight_step(needs: tuple[str, ...] = ()) -> Step:
             first = missing[0]
             others = f" (also missing: {', '.join(e.tool for e in missing[1:])})" if missing[1:] else ""
             raise ToolNotFound(first.tool, (first.hint or install_hint(first.tool)) + others, first.message)
-        version = ctx.docker.server_version()  # raises DockerDown with one clear line
+        info = ctx.docker.info()  # raises DockerDown with one clear line
+        _check_engine(ctx, info)
         _check_sources(ctx)
-        return f"tools present, Docker {version}"
+        return f"tools present, Docker {info.server_version}"
 
     def describe(ctx: Context) -> list[str]:
-        return [f"check {', '.join(TOOLS)} are usable and the Docker daemon answers (docker info)"]
+        return [
+            f"check {', '.join(TOOLS)} are usable and the Docker daemon answers (docker info), an engine devctl "
+            "supports, not rootless with ports below 1024"
+        ]
 
     return FuncStep("preflight", "Preflight checks", apply, describe_fn=describe, needs=needs)
+
+
+def _check_engine(ctx: Context, info: DockerInfo) -> None:
+    """Before anything is created: an engine devctl cannot drive, or ports a rootless engine cannot publish,
+    would fail only after minutes of work (the node's `docker run`, with a bind error)."""
+    if products.from_info(info.operating_system, info.name, info.product_license) == products.PODMAN:
+        raise DevctlError(products.PODMAN_UNSUPPORTED, hint=products.PODMAN_FIX)
+    if info.rootless:
+        refusal = rootless_refusal(ctx.cfg)
+        if refusal is not None:
+            raise refusal
 
 
 def _check_sources(ctx: Context) -> None:
