@@ -92,7 +92,8 @@ def test_an_init_container_counts_when_it_asks_more_than_the_containers_together
             "a",
             1,
             "        - {name: app, resources: {requests: {memory: 10Mi}, limits: {memory: 20Mi}}}",
-            "\n      initContainers:\n        - {name: migrate, resources: {requests: {memory: 300Mi}, limits: {memory: 400Mi}}}",
+            "\n      initContainers:\n"
+            "        - {name: migrate, resources: {requests: {memory: 300Mi}, limits: {memory: 400Mi}}}",
         )
     )
     got = resources.of_manifests(tmp_path)
@@ -102,8 +103,9 @@ def test_an_init_container_counts_when_it_asks_more_than_the_containers_together
 def test_workloads_in_subdirectories_and_statefulsets_count(tmp_path: Path) -> None:
     (tmp_path / "infra").mkdir()
     (tmp_path / "infra" / "db.yaml").write_text(
-        _deployment("db", 3, "        - {name: db, resources: {requests: {memory: 1Mi}, limits: {memory: 2Mi}}}")
-        .replace("kind: Deployment", "kind: StatefulSet")
+        _deployment(
+            "db", 3, "        - {name: db, resources: {requests: {memory: 1Mi}, limits: {memory: 2Mi}}}"
+        ).replace("kind: Deployment", "kind: StatefulSet")
     )
     (tmp_path / "job.yaml").write_text(
         "apiVersion: batch/v1\nkind: Job\nmetadata: {name: seed}\nspec:\n  template:\n    spec:\n      containers:\n"

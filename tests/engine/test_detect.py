@@ -69,7 +69,9 @@ def test_rootless_comes_from_the_security_options() -> None:
 
 
 def test_only_engines_in_a_vm_say_their_memory_is_a_vms() -> None:
-    local = detect(Endpoint.from_inspect(shapes.DEFAULT_CONTEXT, {}), DockerInfo.from_json(shapes.DOCKER_ENGINE_DEBIAN), "linux")
+    local = detect(
+        Endpoint.from_inspect(shapes.DEFAULT_CONTEXT, {}), DockerInfo.from_json(shapes.DOCKER_ENGINE_DEBIAN), "linux"
+    )
     colima = detect(Endpoint.from_inspect(shapes.COLIMA_CONTEXT, {}), DockerInfo.from_json(shapes.COLIMA), "darwin")
     assert not local.in_vm and colima.in_vm
 
@@ -116,7 +118,9 @@ def test_each_engine_has_its_own_memory_fix(kind: str, fix: str) -> None:
 
 
 def test_the_context_fix_names_what_chose_the_engine() -> None:
-    assert "unset DOCKER_HOST (it points at unix:///x.sock)" in products.context_fix("default", "DOCKER_HOST", "unix:///x.sock")
+    assert "unset DOCKER_HOST (it points at unix:///x.sock)" in products.context_fix(
+        "default", "DOCKER_HOST", "unix:///x.sock"
+    )
     assert "unset DOCKER_CONTEXT (it selects context 'colima')" in products.context_fix("colima", "DOCKER_CONTEXT", "")
     assert "switch from context 'colima' to a running engine: `docker context ls`" in products.context_fix(
         "colima", products.FROM_CURRENT_CONTEXT, ""

@@ -20,8 +20,10 @@ def doctor_env(fake_tools: FakeWorld, monkeypatch: pytest.MonkeyPatch, repo_cwd:
     for knob in ("DEVCTL_HTTP_PORT", "DEVCTL_HTTPS_PORT", "DEVCTL_REGISTRY_PORT"):
         monkeypatch.setenv(knob, str(free_port()))
     routes = tmp_path / "route"  # a machine with only its LAN and default route (no VPN)
-    routes.write_text(ROUTE_HEADER + "eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
-                      "eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n")
+    routes.write_text(
+        ROUTE_HEADER + "eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+        "eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n"
+    )
     monkeypatch.setattr("devctl.doctor.PROC_NET_ROUTE", routes)
     return fake_tools
 
@@ -73,7 +75,9 @@ def test_colima_with_its_default_2_gib_fails_on_memory_with_colimas_fix(doctor_e
 
 
 def test_docker_desktop_below_the_limits_warns_with_its_settings(doctor_env: FakeWorld) -> None:
-    doctor_env.play_engine(shapes.DOCKER_DESKTOP, "desktop-linux", {"desktop-linux": "unix:///Users/dev/.docker/run/docker.sock"})
+    doctor_env.play_engine(
+        shapes.DOCKER_DESKTOP, "desktop-linux", {"desktop-linux": "unix:///Users/dev/.docker/run/docker.sock"}
+    )
     code, checks, _ = doctor()
     memory = checks["engine memory"]
     assert memory["status"] == "warn" and "4.0 GiB in Docker Desktop's VM" in memory["detail"]
@@ -98,8 +102,9 @@ def test_podman_is_refused_in_one_line(doctor_env: FakeWorld, monkeypatch: pytes
     code, checks, data = doctor()
     engine = checks["docker engine"]
     assert code == 1 and engine["status"] == "fail"
-    assert "Podman is not supported by devctl: kind needs KIND_EXPERIMENTAL_PROVIDER=podman and a rootful machine" in (
-        engine["detail"]
+    assert (
+        "Podman is not supported by devctl: kind needs KIND_EXPERIMENTAL_PROVIDER=podman and a rootful machine"
+        in (engine["detail"])
     )
     assert "\n" not in engine["detail"]
     assert data["engine"]["supported"] is False
@@ -142,7 +147,9 @@ def test_a_context_that_does_not_exist_is_named(doctor_env: FakeWorld, monkeypat
     code, checks, _ = doctor()
     assert code == 1
     assert checks["docker context"]["status"] == "fail"
-    assert checks["docker context"]["detail"].startswith("the docker CLI is set to context 'gone', which does not exist")
+    assert checks["docker context"]["detail"].startswith(
+        "the docker CLI is set to context 'gone', which does not exist"
+    )
     assert "docker context ls" in checks["docker context"]["hint"]
 
 
@@ -150,7 +157,7 @@ def test_the_proxy_in_use_and_the_no_proxy_devctl_gives(doctor_env: FakeWorld, m
     monkeypatch.setenv("https_proxy", "http://proxy.corp:3128")
     monkeypatch.setenv("NO_PROXY", "corp.example,localhost")
     doctor_env.play_engine({**shapes.DOCKER_ENGINE_DEBIAN, "HttpsProxy": "http://proxy.corp:3128"})
-    code, checks, data = doctor()
+    _, checks, data = doctor()
     no_proxy = "corp.example,localhost,127.0.0.1,kind-registry,.svc,.cluster.local,10.244.0.0/16,10.96.0.0/16"
     assert checks["proxy"]["detail"] == (
         f"HTTPS_PROXY=http://proxy.corp:3128; kind's nodes and Skaffold's builds get NO_PROXY={no_proxy} "
@@ -168,7 +175,9 @@ def test_the_proxy_in_use_and_the_no_proxy_devctl_gives(doctor_env: FakeWorld, m
     }
 
 
-def test_behind_a_proxy_an_engine_without_one_is_a_warning(doctor_env: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_behind_a_proxy_an_engine_without_one_is_a_warning(
+    doctor_env: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.corp:3128")
     _, checks, _ = doctor()
     assert checks["engine proxy"]["status"] == "warn"
@@ -195,12 +204,18 @@ def test_a_company_ca_is_shown_mounted(doctor_env: FakeWorld, monkeypatch: pytes
 def test_a_vpn_route_over_the_kind_network_warns_with_another_subnet(
     doctor_env: FakeWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    doctor_env._mutate(lambda d: (d["docker"]["networks"].append("kind"), d["docker"].setdefault("subnets", {}).update(
-        {"kind": "172.18.0.0/16"})))
+    doctor_env._mutate(
+        lambda d: (
+            d["docker"]["networks"].append("kind"),
+            d["docker"].setdefault("subnets", {}).update({"kind": "172.18.0.0/16"}),
+        )
+    )
     routes = tmp_path / "vpn-route"
     # tun0 routes 172.18.5.0/24 (0x0005_12AC little-endian) through the VPN
-    routes.write_text(ROUTE_HEADER + "tun0\t000512AC\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
-                      "br-0123456789ab\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n")
+    routes.write_text(
+        ROUTE_HEADER + "tun0\t000512AC\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+        "br-0123456789ab\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+    )
     monkeypatch.setattr("devctl.doctor.PROC_NET_ROUTE", routes)
     _, checks, data = doctor()
     network = checks["network"]
