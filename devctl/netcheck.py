@@ -88,13 +88,14 @@ def mac_routes(text: str) -> list[Route]:
 
 def overlaps(routes: Iterable[Route], subnets: Iterable[Network]) -> list[tuple[Route, Network]]:
     """Routes that overlap one of ``subnets``: not a default route (/0, or the /1 halves a full-tunnel VPN
-    installs, which longer prefixes beat), not Docker's own bridges, not the subnet itself."""
+    installs, which longer prefixes beat), not Docker's own bridges (a Linux engine routes each network through
+    its bridge)."""
     found = []
     for r in routes:
         if r.network.prefixlen <= 1 or _DOCKER_IFACES.fullmatch(r.iface):
             continue
         for s in subnets:
-            if r.network != s and r.network.overlaps(s):
+            if r.network.overlaps(s):
                 found.append((r, s))
     return found
 
