@@ -240,3 +240,11 @@ def test_no_kind_network_yet_checks_dockers_default_pools(doctor_env: FakeWorld)
     assert checks["network"]["status"] == "ok"
     assert checks["network"]["detail"].startswith("the `kind` network does not exist yet; Docker's default pools")
     assert data["network"]["kind_network"] is None
+
+
+def test_status_names_the_engine_and_its_context(doctor_env: FakeWorld) -> None:
+    doctor_env.play_engine(shapes.COLIMA, "colima", {"colima": "unix:///Users/dev/.colima/default/docker.sock"})
+    res = run_cli("status", "--json")
+    assert json.loads(res.stdout)["engine"] == {"name": "Colima", "context": "colima"}
+    doctor_env.docker_down()
+    assert json.loads(run_cli("status", "--json").stdout)["engine"] is None
