@@ -41,7 +41,9 @@ def test_no_limits_to_read_is_no_check(tmp_path: Path) -> None:
     assert host_checks.check_inotify(None, engine_local=True) is None
 
 
-def test_native_windows_gets_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_native_windows_gets_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from devctl.cli import main
 
     monkeypatch.setattr(sys, "platform", "win32")

@@ -85,7 +85,8 @@ def test_the_down_hint_names_what_chose_the_address() -> None:
     host = "unix:///tmp/x/docker.sock"
     line = f"Cannot connect to the Docker daemon at {host}. Is the docker daemon running?"
     assert f"unset DOCKER_HOST (it points at {host})" in (DockerDown(line, {"DOCKER_HOST": host}).hint or "")
-    assert "unset DOCKER_CONTEXT (it selects context 'dead')" in (DockerDown(line, {"DOCKER_CONTEXT": "dead"}).hint or "")
+    by_context = DockerDown(line, {"DOCKER_CONTEXT": "dead"}).hint or ""
+    assert "unset DOCKER_CONTEXT (it selects context 'dead')" in by_context
     assert "`docker context use NAME`" in (DockerDown(line, {}).hint or "")
 
 

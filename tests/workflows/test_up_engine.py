@@ -52,7 +52,9 @@ def test_a_rootless_engine_with_ports_80_and_443_is_refused_before_anything_is_c
     assert [a[0] for a in world.argvs("docker")] == ["info"]  # one read, then the refusal
 
 
-def test_a_rootless_engine_with_unprivileged_ports_goes_ahead(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rootless_engine_with_unprivileged_ports_goes_ahead(
+    world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DEVCTL_HTTP_PORT", str(free_port()))
     monkeypatch.setenv("DEVCTL_HTTPS_PORT", str(free_port()))
     world.play_engine(shapes.ROOTLESS_ENGINE)
@@ -60,7 +62,9 @@ def test_a_rootless_engine_with_unprivileged_ports_goes_ahead(world: FakeWorld, 
     assert created_anything(world)
 
 
-def test_podman_is_refused_in_one_line_before_anything_is_created(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_podman_is_refused_in_one_line_before_anything_is_created(
+    world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DEVCTL_HTTP_PORT", str(free_port()))
     monkeypatch.setenv("DEVCTL_HTTPS_PORT", str(free_port()))
     world.play_engine(shapes.PODMAN)
