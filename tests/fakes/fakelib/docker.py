@@ -227,8 +227,8 @@ def _current_context() -> str:
 
 
 def _context(args: list[str]) -> int:
-    """`docker context inspect` (the current context), as both real clients print it (tests/docker/
-    test_engines.py compares): a list of one object; a missing context: `[]`, the 28.x text, exit 1."""
+    """`docker context inspect` (the current context), as both real clients print it here (tests/docker/
+    test_fake_parity.py runs both): a list of one object; a missing context: `[]`, the 28.2 text, exit 1."""
     if args[:1] != ["inspect"] or len(args) > 1:
         return err(f"docker: unknown context command {' '.join(args)}")
     name = _current_context()
@@ -468,7 +468,7 @@ def _network(args: list[str]) -> int:
                 sys.stdout.write(n + "\n")
             return 0
         if sub == "inspect":
-            # Seen with the 28.2 client (tests/docker/test_engines.py): a missing network prints an empty line,
+            # Seen with the 28.2 client (tests/docker/test_fake_parity.py): a missing network prints an empty line,
             # "Error response from daemon: network X not found", exit 1. Subnets: bridge is 172.17.0.0/16 and
             # each later network takes the next /16 (Docker's default pools), unless the state names one.
             fmt = _opt(args[1:], "--format", "-f")
