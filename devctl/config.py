@@ -71,6 +71,7 @@ class Config:
     manifests_dir: Path = Path("k8s")
     tools: Pins = field(default_factory=Pins)  # [tool.devctl.tools]: the versions devctl installs (devctl.toolchain)
     tools_mirror: str = ""  # a base URL that serves the tools' release files under their upstream paths
+    extra_ca: Path | None = None  # a company CA (PEM) the kind node trusts: a proxy that re-signs TLS
     repo_root: Path | None = None  # the tour repo this runs in (load() finds it); None: not inside one
     verbose: bool = False
     dry_run: bool = False
@@ -195,6 +196,20 @@ def _check_mirror(v: str) -> str:
     return check_mirror(v) if v else ""
 
 
+def _check_ca(v: Any) -> Path:
+    """An absolute path to a readable PEM file with at least one certificate (kind mounts it by path)."""
+    path = _check_path(v)
+    if not path.is_absolute():
+        raise ValueError("must be an absolute path to a PEM file (kind mounts it into the node by path)")
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as err:
+        raise ValueError(f"cannot be read: {err.strerror or err}") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError("is not a PEM certificate (no -----BEGIN CERTIFICATE----- line)")
+    return path
+
+
 def _check_registry_name(v: str) -> str:
     if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", v):
         raise ValueError("must be a Docker container name")
@@ -220,6 +235,7 @@ _CHECKS: dict[str, Any] = {
     "cleanup_timeout": _check_seconds,
     "manifests_dir": _check_path,
     "tools_mirror": _check_mirror,
+    "extra_ca": _check_ca,
 }
 TABLE_ONLY = ("tools",)  # sub-tables of [tool.devctl], with no environment variable or flag
 
@@ -229,7 +245,7 @@ def _validate(name: str, value: Any, source: str) -> Any:
         raise ConfigError(f"invalid {name}: no value (from {source})")
     check = _CHECKS[name]
     try:
-        return check(value if check in (_check_port, _check_seconds, _check_path) else str(value))
+        return check(value if check in (_check_port, _check_seconds, _check_path, _check_ca) else str(value))
     except ValueError as err:
         raise ConfigError(f"invalid {name} {str(value)!r} (from {source}): {err}", hint=_fix(name, source)) from None
 

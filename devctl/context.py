@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from devctl import proxy
 from devctl.config import Config
 from devctl.report import Reporter, SilentReporter
 from devctl.runner import Runner
@@ -16,11 +19,13 @@ class Context:
         self.cfg = cfg
         self.runner = runner
         self.reporter = reporter
+        # Behind a proxy, kind and Skaffold's builds get it with the NO_PROXY the cluster needs (devctl.proxy).
+        self.proxy = proxy.settings(os.environ, cfg)
         # The kube context is pinned here, once, for every kubectl and skaffold call (the adapters add it).
         self.kubectl = Kubectl(runner, cfg.context)
-        self.skaffold = Skaffold(runner, cfg.context)
+        self.skaffold = Skaffold(runner, cfg.context, extra_env=self.proxy.env())
         self.docker = Docker(runner)
-        self.kind = Kind(runner)
+        self.kind = Kind(runner, env=self.proxy.child_env(os.environ))
 
     @classmethod
     def create(cls, cfg: Config, *, reporter: Reporter | None = None, runner: Runner | None = None) -> Context:

@@ -10,13 +10,19 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devctl import netcheck, proxy
+from devctl.check import Check
 from devctl.cluster.observe import published_ports
 from devctl.context import Context
+from devctl.engine import checks as engine_checks
+from devctl.engine.detect import Engine, detect
+from devctl.engine.detect import read as read_with_context
 from devctl.errors import DevctlError, ToolNotFound
+from devctl.host_checks import check_inotify, read_inotify
 from devctl.hosts import entry
 from devctl.hosts.entry import is_wsl
 from devctl.ports import probe
@@ -26,27 +32,9 @@ from devctl.routing.rules import CATCH_ALL, build_routes, select_server
 from devctl.toolchain.catalog import TOOLS
 from devctl.toolchain.listing import lock_state
 from devctl.toolchain.resolve import STORE
+from devctl.tools.docker import DockerInfo
 from devctl.tools.install import install_hint
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # "ok" | "warn" | "fail" | "info"
-    detail: str
-    hint: str = ""
-    required: bool = False
-    # kind, kubectl and skaffold: the version and executable in use, and where it came from (store or PATH).
-    version: str = ""
-    path: str = ""
-    source: str = ""
-
-    def to_json(self) -> dict[str, object]:
-        data = asdict(self)
-        for key in ("version", "path", "source"):
-            if not data[key]:
-                del data[key]
-        return data
+from devctl.tools.netstat import Netstat
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
@@ -129,14 +117,40 @@ def check_tool_lock(ctx: Context) -> Check:
     return Check("tool lock", "ok", f"{tc.lock_path.name}: a checksum for every pinned tool on every platform")
 
 
-def check_docker_daemon(ctx: Context) -> Check:
+# kind.md §4: the Docker network kind puts its nodes on; /proc/net/route: the kernel's IPv4 routing table.
+KIND_NETWORK = "kind"
+PROC_NET_ROUTE = Path("/proc/net/route")
+
+
+@dataclass(frozen=True)
+class EngineReading:
+    """``docker info`` once for every check that needs it, and the engine it shows."""
+
+    info: DockerInfo | None
+    error: DevctlError | None  # why there is no info
+    engine: Engine
+    context_error: DevctlError | None
+
+
+def read_engine(ctx: Context) -> EngineReading:
     if ctx.runner.which("docker") is None:
-        return Check("docker daemon", "fail", "docker CLI missing", install_hint("docker"), required=True)
+        missing = DevctlError("docker CLI missing", hint=install_hint("docker"))
+        return EngineReading(None, missing, detect(None, None, sys.platform), None)
+    info: DockerInfo | None = None
+    error: DevctlError | None = None
     try:
-        version = ctx.docker.server_version()
+        info = ctx.docker.info()
     except DevctlError as err:
+        error = err
+    engine, context_error = read_with_context(ctx.docker, info)
+    return EngineReading(info, error, engine, context_error)
+
+
+def check_docker_daemon(reading: EngineReading) -> Check:
+    if reading.info is None:
+        err = reading.error or DevctlError("the Docker daemon did not answer")
         return Check("docker daemon", "fail", err.message, err.hint or "", required=True)
-    return Check("docker daemon", "ok", f"running (server {version})", required=True)
+    return Check("docker daemon", "ok", f"running (server {reading.info.server_version})", required=True)
 
 
 def check_ports(ctx: Context) -> list[Check]:
@@ -194,33 +208,6 @@ def check_wsl() -> Check | None:
         " and WSL may regenerate /etc/hosts",
         "use `devctl hosts add --windows` from an elevated shell",
     )
-
-
-def mem_available_gib(meminfo: Path = Path("/proc/meminfo")) -> float | None:
-    try:
-        for line in meminfo.read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / (1024 * 1024)
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-NEEDED_GIB = 4.0  # the stack's memory limits add up to under 4 GiB (README "Memory budget")
-
-
-def check_memory() -> Check:
-    avail = mem_available_gib()
-    if avail is None:
-        return Check("memory", "info", "free memory unknown on this OS (give Docker at least 6 GiB)")
-    if avail < NEEDED_GIB:
-        return Check(
-            "memory",
-            "warn",
-            f"{avail:.1f} GiB available; the stack needs about {NEEDED_GIB:.0f} GiB",
-            "close other programs or give Docker more memory",
-        )
-    return Check("memory", "ok", f"{avail:.1f} GiB available")
 
 
 def check_hosts(ctx: Context) -> Check:
@@ -325,10 +312,20 @@ def _api_key(api: str) -> tuple[int, int, int]:
     return int(m.group(1)), stage, int(m.group(3) or 0)
 
 
-def run_checks(ctx: Context) -> list[Check]:
+@dataclass(frozen=True)
+class Report:
+    checks: list[Check]
+    facts: dict[str, Any]  # the engine, the proxy settings and the network check, for --json
+
+
+def run(ctx: Context) -> Report:
+    reading = read_engine(ctx)
+    engine = reading.engine
     checks = [
         _tool_check(ctx, "docker", ctx.docker.client_version, (20, 10, 0)),
-        check_docker_daemon(ctx),
+        check_docker_daemon(reading),
+        engine_checks.check_engine(engine, reading.error),
+        engine_checks.check_context(engine, reading.context_error),
         *(check_pinned_tool(ctx, tool) for tool in ("kind", "kubectl", "skaffold")),
         check_tool_lock(ctx),
     ]
@@ -336,16 +333,48 @@ def run_checks(ctx: Context) -> list[Check]:
     sk = check_skaffold_config(ctx) if in_repo else None
     if sk:
         checks.append(sk)
-    daemon_up = checks[1].status == "ok"
-    checks.extend(check_ports(ctx) if daemon_up else _ports_without_docker(ctx))
+    checks.extend(check_ports(ctx) if reading.info is not None else _ports_without_docker(ctx))
     checks.append(check_hosts(ctx))
     wsl = check_wsl()
     if wsl:
         checks.append(wsl)
-    checks.append(check_memory())
+    checks += [engine_checks.check_memory(engine, ctx.cfg), engine_checks.check_cpus(engine, ctx.cfg)]
+    rootless = engine_checks.check_rootless(engine, ctx.cfg)
+    if rootless:
+        checks.append(rootless)
+    info = reading.info
+    engine_proxy = None if info is None else (info.http_proxy or info.https_proxy)
+    checks += proxy.checks(ctx.proxy, ctx.cfg, engine_proxy)
+    network, network_facts = netcheck.check(_kind_subnets(ctx, info), _routes(ctx))
+    checks.append(network)
+    inotify = check_inotify(read_inotify(), engine_local=not engine.in_vm)
+    if inotify:
+        checks.append(inotify)
     checks.append(check_ingress_retired(ctx))
     checks.extend(check_routes(ctx) if in_repo else [_not_in_repo()])
-    return checks
+    proxy_facts = {**ctx.proxy.to_json(), "extra_ca": str(ctx.cfg.extra_ca) if ctx.cfg.extra_ca else None}
+    return Report(checks, {"engine": engine.to_json(), "proxy": proxy_facts, "network": network_facts})
+
+
+def _kind_subnets(ctx: Context, info: DockerInfo | None) -> list[str] | None:
+    if info is None:
+        return None
+    try:
+        return ctx.docker.network_subnets(KIND_NETWORK)
+    except DevctlError:
+        return None
+
+
+def _routes(ctx: Context) -> list[netcheck.Route] | None:
+    """This machine's IPv4 routes (netcheck's module docstring says where from), None where unknown."""
+    try:
+        if sys.platform.startswith("linux"):
+            return netcheck.linux_routes(PROC_NET_ROUTE.read_text())
+        if sys.platform == "darwin":
+            return netcheck.mac_routes(Netstat(ctx.runner).routes())
+    except (OSError, DevctlError):
+        return None
+    return None
 
 
 def _not_in_repo() -> Check:

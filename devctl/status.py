@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,10 +28,12 @@ from devctl.cluster.plan import registry_drift
 from devctl.cluster.spec import CLUSTER_FIELDS, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, diff, read_stamp
 from devctl.config import Config
 from devctl.context import Context
+from devctl.engine import products
 from devctl.errors import CommandError, CommandTimeout, DevctlError
 from devctl.hosts import entry as hosts_entry
 from devctl.ingress import controller_for
 from devctl.stack import SERVICES
+from devctl.tools.docker import DockerInfo
 from devctl.tools.kubectl import API_OK, UNREACHABLE, ApiAccess, cluster_unreachable
 
 NAMESPACE = "default"
@@ -123,6 +126,7 @@ class StatusReport:
     ingress: IngressHealth
     hosts: HostsHealth
     services: tuple[ServiceRow, ...]
+    engine: EngineName | None = None  # None: the engine did not answer
 
     @property
     def healthy(self) -> bool:
@@ -191,6 +195,7 @@ class StatusReport:
                 }
                 for s in self.services
             ],
+            "engine": None if self.engine is None else {"name": self.engine.name, "context": self.engine.context},
         }
 
 
@@ -323,6 +328,28 @@ def read_cluster(ctx: Context, resources: str = RESOURCES, *, all_namespaces: bo
 
 
 @dataclass(frozen=True)
+class EngineName:
+    """The engine `docker info` names (devctl.engine.products) and the docker CLI's context."""
+
+    name: str
+    context: str
+
+    @classmethod
+    def of(cls, info: DockerInfo) -> EngineName:
+        kind = products.classify(
+            "", info.context, sys.platform, (info.operating_system, info.name, info.product_license)
+        )
+        return cls(products.NAMES[kind], info.context)
+
+
+def read_engine(ctx: Context) -> EngineName | None:
+    try:
+        return EngineName.of(ctx.docker.info())
+    except DevctlError:
+        return None  # the node and registry reads say why, in the daemon's words
+
+
+@dataclass(frozen=True)
 class DockerReading:
     nodes: tuple[NodeState, ...] | None  # None: Docker did not answer (``error`` says why)
     registry: RegistryState | None
@@ -395,8 +422,9 @@ def ingress_health(cfg: Config, api: ApiReading) -> IngressHealth:
 
 def collect(ctx: Context, services: Sequence[str] = SERVICES) -> StatusReport:
     """Observe everything at once and judge it."""
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         api = pool.submit(read_cluster, ctx)
+        engine = pool.submit(read_engine, ctx)
         docker = read_docker(ctx, pool)
         hosts = hosts_health(ctx.cfg)
         reading = api.result()
@@ -408,6 +436,7 @@ def collect(ctx: Context, services: Sequence[str] = SERVICES) -> StatusReport:
         ingress=ingress_health(ctx.cfg, reading),
         hosts=hosts,
         services=rows,
+        engine=engine.result(),
     )
 
 

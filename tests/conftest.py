@@ -90,6 +90,17 @@ class FakeWorld:
     def docker_down(self) -> None:
         self._mutate(lambda d: d["docker"].__setitem__("daemon", "down"))
 
+    def play_engine(self, info: dict[str, Any], context: str = "", contexts: dict[str, str] | None = None) -> None:
+        """The fake docker answers `docker info` with these fields (a recorded engine's, tests/engine/shapes.py)
+        and `docker context inspect` with ``context`` among ``contexts`` (name -> host)."""
+
+        def change(d: dict[str, Any]) -> None:
+            d["docker"]["info"] = info
+            d["docker"]["context"] = context
+            d["docker"]["contexts"] = contexts or {}
+
+        self._mutate(change)
+
     def docker_denied(self) -> None:
         """The daemon runs, but this user may not open its socket (not in the `docker` group)."""
         self._mutate(lambda d: d["docker"].__setitem__("daemon", "denied"))
@@ -200,6 +211,9 @@ def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     for k in list(os.environ):
         if k.startswith(("DEVCTL_", "SKAFFOLD_")) and k not in ("DEVCTL_FAKE_STATE", "DEVCTL_FAKE_PYTHON"):
             monkeypatch.delenv(k)
+    # ... and from the developer's Docker context and proxy, which devctl reads (devctl.engine, devctl.proxy).
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", *PROXY_VARIABLES):
+        monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("DEVCTL_HOSTS_FILE", str(tmp_path / "hosts"))
     # The fakes on PATH are this world's tools: `up` must not download the real ones into the store.
     monkeypatch.setenv("DEVCTL_NO_TOOL_INSTALL", "1")
@@ -229,6 +243,9 @@ def load_standin(module_name: str) -> Any:
     finally:
         sys.dont_write_bytecode = before
     return module
+
+
+PROXY_VARIABLES = tuple(n for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY") for n in (name, name.lower()))
 
 
 def run_cli(*args: str, input: str | None = None) -> Any:

@@ -3,13 +3,13 @@ which services serve HTTP, and what the stack's containers may claim in memory."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from devctl import resources
 from devctl.errors import UsageError
 from devctl.stack import SERVICES
 
@@ -44,55 +44,21 @@ def artifact_images(skaffold_yaml: Path, profile: str = "") -> list[str]:
     return artifacts
 
 
-_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?")
-_UNITS = {
-    None: 1,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-}
-
-
-def memory_bytes(quantity: str | int) -> int:
-    """A Kubernetes memory quantity (``256Mi``, ``1G``, ``1048576``) in bytes."""
-    m = _QUANTITY.fullmatch(str(quantity).strip())
-    if not m:
-        raise ValueError(f"not a memory quantity: {quantity!r}")
-    return int(float(m.group(1)) * _UNITS[m.group(2)])
-
-
 def memory_limits(objects: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Memory limit in bytes per workload (``Kind/name``), summed over its containers and replicas.
+    """Memory limit in bytes per workload (``Kind/name``), summed over its containers and replicas
+    (``devctl.resources``, which doctor uses too).
 
     A container without a memory limit raises ``ValueError``: the budget would be meaningless.
     """
     out: dict[str, int] = {}
     for obj in objects:
-        pod_spec = _pod_spec(obj)
-        if pod_spec is None:
+        claim = resources.workload(obj)
+        if claim is None:
             continue
-        name = f"{obj['kind']}/{obj['metadata']['name']}"
-        replicas = int(obj.get("spec", {}).get("replicas", 1))
-        total = 0
-        for c in pod_spec.get("containers", []):
-            limit = c.get("resources", {}).get("limits", {}).get("memory")
-            if limit is None:
-                raise ValueError(f"{name}: container {c.get('name')!r} has no memory limit")
-            total += memory_bytes(limit)
-        out[name] = total * replicas
+        if claim.no_memory_limit:
+            raise ValueError(f"{claim.no_memory_limit[0]} has no memory limit")
+        out[claim.name] = claim.memory_limit
     return out
-
-
-def _pod_spec(obj: Mapping[str, Any]) -> dict[str, Any] | None:
-    if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
-        spec: dict[str, Any] = obj["spec"]["template"]["spec"]
-        return spec
-    return None
 
 
 def _artifacts_of(build: Any, source: Path) -> list[str]:

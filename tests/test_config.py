@@ -128,3 +128,24 @@ def test_cli_rejects_a_bad_cluster_flag(fake_tools: object) -> None:
     res = run_cli("--cluster", "Bad_Name", "doctor")
     assert res.exit_code == 2
     assert "invalid cluster 'Bad_Name' (from --cluster)" in res.stderr
+
+
+# --- extra_ca --------------------------------------------------------------------------------------------
+
+
+def test_extra_ca_must_be_an_absolute_readable_pem(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    assert config.load(env={"DEVCTL_EXTRA_CA": str(ca)}, cwd=tmp_path).extra_ca == ca
+    assert config.load(env={}, cwd=tmp_path).extra_ca is None
+    for value, why in (
+        ("ca.pem", "must be an absolute path"),
+        (str(tmp_path / "missing.pem"), "cannot be read"),
+        (str(tmp_path), "cannot be read"),
+    ):
+        with pytest.raises(ConfigError, match=why) as err:
+            config.load(env={"DEVCTL_EXTRA_CA": value}, cwd=tmp_path)
+        assert err.value.exit_code == 2 and "DEVCTL_EXTRA_CA" in str(err.value)
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    with pytest.raises(ConfigError, match="is not a PEM certificate"):
+        config.load(env={"DEVCTL_EXTRA_CA": str(tmp_path / "key.pem")}, cwd=tmp_path)

@@ -18,7 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from devctl import manifests, stack
+from devctl import manifests, resources, stack
 from tests import stack_facts
 from tests.conftest import SECTION7_REQUESTS, load_standin
 
@@ -282,7 +282,7 @@ def test_every_container_has_cpu_and_memory_requests_within_limits() -> None:
         res = c["resources"]
         for what in ("cpu", "memory"):
             assert what in res["requests"] and what in res["limits"], f"{workload}: {what}"
-        assert stack_facts.memory_bytes(res["requests"]["memory"]) <= stack_facts.memory_bytes(res["limits"]["memory"])
+        assert resources.memory_bytes(res["requests"]["memory"]) <= resources.memory_bytes(res["limits"]["memory"])
 
 
 def test_every_container_with_a_port_has_readiness_and_liveness_probes() -> None:

@@ -103,8 +103,23 @@ def test_services_profile_builds_each_service_from_its_tour_folder() -> None:
     assert [a["image"] for a in artifacts] == [stack.image_name(s) for s in stack.SERVICES]
     assert [a["context"] for a in artifacts] == list(stack.SERVICES)
     for a in artifacts:
-        assert a["docker"] == {"dockerfile": "Dockerfile"}
+        assert a["docker"] == {"dockerfile": "Dockerfile", "buildArgs": PROXY_BUILD_ARGS}
         assert a["sync"] == {"manual": [{"src": "src/**/*.ts", "dest": "."}]}
+
+
+# Docker's predefined proxy ARGs, both cases, each from the variable of its name in Skaffold's environment
+# (devctl/proxy.py sets them); `default ""` renders an unset one empty instead of "<no value>".
+PROXY_BUILD_ARGS = {
+    name: f'{{{{default "" .{name}}}}}'
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+}
+
+
+@pytest.mark.parametrize("where", ["default", stack.SOURCES_PROFILE])
+def test_every_build_gets_the_proxy_as_build_args(where: str) -> None:
+    build = CONFIG["build"] if where == "default" else _profile(where)["build"]
+    for a in build["artifacts"]:
+        assert a["docker"]["buildArgs"] == PROXY_BUILD_ARGS, a["image"]
 
 
 def test_missing_source_dirs_checks_exactly_the_profiles_build_contexts(tmp_path: Path) -> None:

@@ -106,29 +106,6 @@ def test_services_profile_needs_each_folder_with_a_dockerfile(tmp_path: Path) ->
 # --- memory ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("quantity", "expected"),
-    [
-        ("256Mi", 256 * 2**20),
-        ("1Gi", 2**30),
-        ("64Ki", 65536),
-        ("1G", 10**9),
-        ("500M", 5 * 10**8),
-        ("1048576", 2**20),
-        (1024, 1024),
-        ("0.5Gi", 2**29),
-    ],
-)
-def test_memory_quantities_in_bytes(quantity: str | int, expected: int) -> None:
-    assert stack_facts.memory_bytes(quantity) == expected
-
-
-@pytest.mark.parametrize("quantity", ["", "12XB", "Mi", "-1Mi", "1 Gi"])
-def test_malformed_memory_quantities_are_rejected(quantity: str) -> None:
-    with pytest.raises(ValueError):
-        stack_facts.memory_bytes(quantity)
-
-
 def test_memory_limits_sum_containers_times_replicas(tmp_path: Path) -> None:
     (tmp_path / "web.yaml").write_text(
         DEPLOYMENT % {"replicas": 2} + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
@@ -139,5 +116,5 @@ def test_memory_limits_sum_containers_times_replicas(tmp_path: Path) -> None:
 def test_memory_limits_refuse_a_container_without_a_limit(tmp_path: Path) -> None:
     text = (DEPLOYMENT % {"replicas": 1}).replace("resources: {limits: {memory: 28Mi}}", "resources: {}")
     (tmp_path / "web.yaml").write_text(text)
-    with pytest.raises(ValueError, match="container 'b' has no memory limit"):
+    with pytest.raises(ValueError, match="Deployment/web container b has no memory limit"):
         stack_facts.memory_limits([m.obj for m in manifests.load(tmp_path)])

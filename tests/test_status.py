@@ -176,12 +176,13 @@ def test_a_healthy_environment_exits_0_from_one_kubectl_call(world: FakeWorld) -
     assert data["services"][0]["image"] == "csup96/tour-auth"
     assert len(world.calls("kubectl", probes=False)) == 1  # all services, nodes and ingress together
     assert world.assert_pinned() == 1
-    assert len(world.calls("docker")) <= 2
+    assert len(world.calls("docker")) <= 3  # the nodes, the registry and `docker info` (the engine's name)
 
 
 def test_the_json_keys_are_stable(world: FakeWorld) -> None:
     _, data = status_json()
-    assert list(data) == ["healthy", "next_step", "cluster", "registry", "ingress", "hosts", "services"]
+    assert list(data) == ["healthy", "next_step", "cluster", "registry", "ingress", "hosts", "services", "engine"]
+    assert data["engine"] == {"name": "Docker Engine", "context": "default"}  # the fake plays a Linux dockerd
     assert list(data["cluster"]) == [
         "name", "context", "exists", "running", "api", "nodes_ready", "nodes_total", "drift", "ok", "detail",
     ]  # fmt: skip

@@ -25,7 +25,8 @@ from typer.core import TyperGroup, TyperOption
 
 from devctl import __version__
 from devctl.cli._common import JSON_PRINTED, JSON_REQUESTED, GlobalOptions, print_json, report_error
-from devctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, DevctlError, chain
+from devctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, DevctlError, chain
+from devctl.host_checks import NATIVE_WINDOWS
 
 # name -> (module under devctl.cli, one-line help for `devctl --help`).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -38,7 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "routes": ("routes", "Show which service each URL reaches, computed the way ingress-nginx does."),
     "verify": ("verify", "Prove every Ingress route end to end against the running stack."),
     "secrets": ("secrets", "Show the dev secrets devctl created (names; values with --reveal)."),
-    "doctor": ("doctor", "Check this machine: tools, Docker, ports, hosts entry, memory."),
+    "doctor": (
+        "doctor",
+        "Check this machine: tools, the Docker engine and its memory, ports, hosts entry, proxy, network.",
+    ),
     "cluster": ("cluster", "Create (`up [--recreate]`) or inspect (`status`) just the kind cluster and registry."),
     "tools": ("tools", "Install, list, lock or prune the pinned kind, kubectl and Skaffold devctl runs."),
 }
@@ -205,4 +209,7 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    if sys.platform == "win32":
+        sys.stderr.write(NATIVE_WINDOWS + "\n")
+        raise SystemExit(EXIT_FAILURE)
     app(args=argv, prog_name="devctl")

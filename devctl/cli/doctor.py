@@ -5,22 +5,28 @@ from __future__ import annotations
 import typer
 
 from devctl import doctor as logic
+from devctl.check import Check
 from devctl.cli._common import command_app, console, json_option, make_context, print_json
 from devctl.errors import Verdict
 
-app = command_app(help="Check this machine: tools, Docker, ports, hosts entry, memory.")
+app = command_app(
+    help="Check this machine: tools, the Docker engine and its memory, ports, hosts entry, proxy, network."
+)
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "info": "cyan"}
 
 
 @app.command()
 def doctor(ctx: typer.Context, as_json: bool = json_option()) -> None:
-    """Check this machine: tools, Docker, ports, hosts entry, memory. Exit 1 when a required check fails."""
+    """Check this machine: tools, the Docker engine and its memory, ports, hosts entry, proxy, network.
+
+    Exit 1 when a required check fails; each failed or warning check's fix is printed below the table."""
     c = make_context(ctx)
-    checks = logic.run_checks(c)
+    report = logic.run(c)
+    checks = report.checks
     failed = logic.failed_required(checks)
     if as_json:
-        print_json({"ok": not failed, "checks": [ch.to_json() for ch in checks]})
+        print_json({"ok": not failed, "checks": [ch.to_json() for ch in checks], **report.facts})
         _verdict(failed)
         return
     from rich.markup import escape
@@ -43,7 +49,7 @@ def doctor(ctx: typer.Context, as_json: bool = json_option()) -> None:
     _verdict(failed)
 
 
-def _verdict(failed: list[logic.Check]) -> None:
+def _verdict(failed: list[Check]) -> None:
     if failed:
         raise Verdict(
             f"{len(failed)} required check(s) failed: {', '.join(ch.name for ch in failed)}",

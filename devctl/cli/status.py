@@ -109,6 +109,8 @@ def render(report: StatusReport) -> Any:
     ingress_ok = None if i.admitting is None else i.ok
     env.add_row("ingress", f"{_mark(ingress_ok)} ingress-nginx", escape(i.detail or "admitting"))
     env.add_row("hosts", f"{_mark(h.ok)} {escape(h.host)}", escape(h.detail or f"-> {h.ip}"))
+    if report.engine is not None:
+        env.add_row("engine", escape(report.engine.name), escape(f"context {report.engine.context}"))
 
     svc = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("SERVICE", "READY", "RESTARTS", "AGE", "IMAGE"):

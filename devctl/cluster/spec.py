@@ -27,8 +27,15 @@ REGISTRY_LISTEN_ADDRESS = "127.0.0.1"
 # kind.md §5: containerd reads per-registry hosts.toml files below this directory.
 CERTS_DIR = "/etc/containerd/certs.d"
 
-# Baked into the node container by `kind create` (image, published ports): changing one needs a new cluster.
-CLUSTER_FIELDS = ("node_image", "http_port", "https_port", "listen_address")
+# Baked into the node container by `kind create` (image, published ports, mounts): changing one needs a new
+# cluster.
+CLUSTER_FIELDS = ("node_image", "http_port", "https_port", "listen_address", "extra_ca")
+# A field a stamp written before devctl knew it lacks; its absence means this value (no CA was mounted).
+ABSENT_MEANS = {"extra_ca": ""}
+# Where the company CA goes in the node: Go's crypto/x509 reads every file in /etc/ssl/certs
+# (src/crypto/x509/root_linux.go: "Possible directories with certificate files; all will be read"), so
+# containerd and the kubelet trust it from their start, without update-ca-certificates.
+EXTRA_CA_PATH = "/etc/ssl/certs/devctl-extra-ca.pem"
 # What the registry container is run with; the cluster only learns them through hosts.toml and the
 # KEP-1755 ConfigMap, which devctl rewrites without recreating anything.
 REGISTRY_FIELDS = ("registry_name", "registry_port", "registry_image")
@@ -54,6 +61,7 @@ class ClusterSpec:
     registry_name: str
     registry_port: int
     registry_image: str
+    extra_ca: str = ""  # the host path of a PEM mounted into the node, or none
     devctl_version: str = __version__
 
     @classmethod
@@ -68,6 +76,7 @@ class ClusterSpec:
             registry_name=cfg.registry_name,
             registry_port=cfg.registry_port,
             registry_image=cfg.registry_image,
+            extra_ca=str(cfg.extra_ca or ""),
         )
 
     @property
@@ -97,7 +106,7 @@ class FieldDiff:
 
     def describe(self) -> str:
         how = f" (set by {knob(self.field)})" if self.field in CLUSTER_FIELDS + REGISTRY_FIELDS else ""
-        return f"{self.field}: {self.current} now, {self.wanted} wanted{how}"
+        return f"{self.field}: {self.current or 'none'} now, {self.wanted or 'none'} wanted{how}"
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)
@@ -138,12 +147,27 @@ nodes:
     hostPort: {spec.https_port}
     listenAddress: {_q(spec.listen_address)}
     protocol: TCP
-# containerd reads {CERTS_DIR}/<registry>/hosts.toml, where devctl points localhost:{spec.registry_port} at
-# the registry container (needed by node images older than kind v0.27.0, harmless after).
+{_extra_mounts(spec)}# containerd reads {CERTS_DIR}/<registry>/hosts.toml, where devctl points
+# localhost:{spec.registry_port} at the registry container (needed by node images older than kind v0.27.0,
+# harmless after).
 containerdConfigPatches:
 - |-
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "{CERTS_DIR}"
+"""
+
+
+def _extra_mounts(spec: ClusterSpec) -> str:
+    """The company CA, mounted read-only (kind docs/user/configuration.md "Extra Mounts"); on Docker Desktop the
+    file must be under a shared folder (the home directory is, by default)."""
+    if not spec.extra_ca:
+        return ""
+    return f"""\
+  # The company CA (DEVCTL_EXTRA_CA): containerd pulls through a proxy that re-signs TLS.
+  extraMounts:
+  - hostPath: {_q(spec.extra_ca)}
+    containerPath: {EXTRA_CA_PATH}
+    readOnly: true
 """
 
 
@@ -178,13 +202,14 @@ def read_stamp(configmap: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def diff(stamped: dict[str, Any], wanted: ClusterSpec, names: tuple[str, ...], target: str) -> list[FieldDiff]:
-    """Fields among ``names`` whose stamped value differs from the wanted one (a missing value differs)."""
+    """Fields among ``names`` whose stamped value differs from the wanted one (a missing value differs,
+    unless ABSENT_MEANS says what its absence stood for)."""
     out = []
     for name in names:
         if name not in {f.name for f in fields(ClusterSpec)}:
             raise ValueError(f"unknown spec field {name!r}")
         want = getattr(wanted, name)
-        have = stamped.get(name)
+        have = stamped.get(name, ABSENT_MEANS.get(name))
         if have is None or str(have) != str(want):
             out.append(FieldDiff(name, "unknown" if have is None else str(have), str(want), target))
     return out

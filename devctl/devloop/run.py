@@ -139,7 +139,7 @@ def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, con
     services, images = _images()
     with tempfile.TemporaryDirectory(prefix="devctl-skaffold-") as tmp:
         config_path = write_global_config(Path(tmp))
-        skaffold = Skaffold(ctx.runner, cfg.context, global_config=str(config_path))
+        skaffold = ctx.skaffold.with_global_config(str(config_path))
         if cfg.dry_run:
             argv = skaffold.argv("dev", *dev_args(cfg, free_port(), keep=keep, profile=profile))
             ctx.reporter.info("would run: " + command_line(argv))

@@ -9,12 +9,16 @@ Every call goes through ``_output``/``_run``: when docker cannot reach the daemo
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from devctl.engine import products
 from devctl.errors import CommandError, DevctlError
+from devctl.hosts.entry import is_wsl
 from devctl.runner import Result, Runner
 
 # docker-kubectl.md §2, kind.md §2: the CLI's words when nothing answers on the daemon's socket
@@ -26,6 +30,12 @@ DAEMON_DOWN_MARKERS = (
 )
 # docker-kubectl.md §2: the socket exists but this user may not open it (not in the `docker` group).
 ACCESS_DENIED_MARKER = "permission denied while trying to connect to the Docker daemon"
+# The address in the daemon-down line: "Cannot connect to the Docker daemon at ADDRESS. Is the docker daemon …"
+_DOWN_AT = re.compile(r"Cannot connect to the Docker daemon at (\S+?)\.? Is the docker daemon running")
+# DOCKER_CONTEXT (or the config's current context) names a context that does not exist, seen with both
+# clients here: 28.2 `context "X": context not found: open …meta.json: …`, 20.10 `unable to resolve docker
+# endpoint: context "X" does not exist`.
+_NO_CONTEXT = re.compile(r'context "(?P<name>[^"]+)"(?:: context not found| does not exist)')
 
 # docker-kubectl.md §2, kind.md §3.1: a published host port that is taken. The text depends on who holds
 # it: another container ("Bind for A:P failed: port is already allocated", moby's port allocator), a host
@@ -48,11 +58,34 @@ class DockerUnavailable(DevctlError):
 
 
 class DockerDown(DockerUnavailable):
-    def __init__(self, detail: str) -> None:
+    """Nothing answers at the daemon's address: the hint names the engine that address belongs to."""
+
+    def __init__(self, detail: str, env: Mapping[str, str] | None = None) -> None:
+        m = _DOWN_AT.search(detail)
         super().__init__(
             f"the Docker daemon is not reachable ({detail})",
-            hint="start Docker (Docker Desktop, or `sudo systemctl start docker`) and run the command again",
+            hint=down_hint(m.group(1) if m else "", os.environ if env is None else env),
         )
+
+
+class DockerContextMissing(DockerUnavailable):
+    def __init__(self, detail: str, name: str) -> None:
+        super().__init__(
+            f"the docker CLI is set to context {name!r}, which does not exist ({detail})",
+            hint="pick an existing one: `docker context ls`, then `docker context use NAME` (or unset DOCKER_CONTEXT)",
+        )
+
+
+def down_hint(host: str, env: Mapping[str, str]) -> str:
+    """Start the engine behind ``host`` (Colima, OrbStack, Docker Desktop, …), or point the CLI elsewhere."""
+    context = env.get("DOCKER_CONTEXT", "")
+    kind = products.from_socket(host, context) or (
+        products.DOCKER_ENGINE if sys.platform.startswith("linux") else products.UNKNOWN
+    )
+    wsl = sys.platform.startswith("linux") and is_wsl()
+    start = products.start_fix(kind, host=host, context=context, platform=sys.platform, wsl=wsl)
+    source = products.context_source(env)
+    return f"{start} and run the command again, {products.context_fix(context, source, host)}"
 
 
 class DockerAccessDenied(DockerUnavailable):
@@ -87,6 +120,10 @@ def unavailable(text: str) -> DockerUnavailable | None:
     for line in lines:
         if any(m in line for m in DAEMON_DOWN_MARKERS):
             return DockerDown(line)
+    for line in lines:
+        missing = _NO_CONTEXT.search(line)
+        if missing:
+            return DockerContextMissing(line.split(": open ", 1)[0], missing.group("name"))
     return None
 
 
@@ -119,6 +156,16 @@ class DockerInfo:
     mem_total: int  # bytes
     ncpu: int
     security_options: tuple[str, ...]  # e.g. "name=seccomp,profile=default", "name=rootless"
+    product_license: str = ""  # Podman's Docker-compatible API says "Apache-2.0" (devctl.engine.products)
+    context: str = ""  # ClientInfo.Context: the docker CLI's context (both the 20.10 and the 28.x client)
+    http_proxy: str = ""  # the daemon's own proxy (HttpProxy, HttpsProxy, NoProxy): what its pulls go through
+    https_proxy: str = ""
+    no_proxy: str = ""
+
+    @property
+    def rootless(self) -> bool:
+        # docs.docker.com/engine/security/rootless/ and podman compat/info.go: "name=rootless".
+        return any(o.split(",")[0] == "name=rootless" for o in self.security_options)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DockerInfo:
@@ -129,6 +176,11 @@ class DockerInfo:
             mem_total=int(data.get("MemTotal") or 0),
             ncpu=int(data.get("NCPU") or 0),
             security_options=tuple(str(o) for o in data.get("SecurityOptions") or ()),
+            product_license=str(data.get("ProductLicense") or ""),
+            context=str((data.get("ClientInfo") or {}).get("Context") or ""),
+            http_proxy=str(data.get("HttpProxy") or ""),
+            https_proxy=str(data.get("HttpsProxy") or ""),
+            no_proxy=str(data.get("NoProxy") or ""),
         )
 
 
@@ -185,6 +237,31 @@ class Docker:
     def server_version(self, timeout: float = 20.0) -> str:
         """The daemon's version; raises DockerDown or DockerAccessDenied when it does not answer."""
         return self.info(timeout).server_version
+
+    def context_inspect(self) -> dict[str, Any]:
+        """The docker CLI's current context (``docker context inspect``, no name): its ``Name`` and
+        ``Endpoints.docker.Host``. The CLI resolves it as it does for every call (DOCKER_HOST: the "default"
+        context with that host; DOCKER_CONTEXT; the config's currentContext) and asks no daemon. A context
+        that does not exist: ``[]`` and exit 1 (DockerContextMissing)."""
+        res = self._output(["docker", "context", "inspect"])
+        data = json.loads(res.stdout or "[]")
+        if not (isinstance(data, list) and data and isinstance(data[0], dict)):
+            raise DevctlError(f"`docker context inspect` printed no context: {res.stdout[:200]!r}")
+        return dict(data[0])
+
+    def network_subnets(self, network: str) -> list[str] | None:
+        """The IPAM subnets of a network, or None when it does not exist (28.x: "Error response from daemon:
+        network X not found"; 20.10 client: "Error: No such network: X"; exit 1, both seen here)."""
+        res = self._output(
+            ["docker", "network", "inspect", network, "--format", "{{json .IPAM.Config}}"], ok_codes=(0, 1)
+        )
+        if res.exit_code != 0:
+            if "not found" in res.stderr or "No such network" in res.stderr:
+                return None
+            err = CommandError(res.argv, res.exit_code, res.stdout, res.stderr)
+            raise classify(err) or err
+        configs = json.loads(res.stdout or "null") or []
+        return [str(c["Subnet"]) for c in configs if isinstance(c, dict) and c.get("Subnet")]
 
     def inspect(self, name: str) -> dict[str, Any] | None:
         """``docker inspect`` of one container, or None when it does not exist (docker-kubectl.md §2:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from devctl.errors import CommandError
 from devctl.runner import Result, Runner
 
@@ -15,8 +17,10 @@ def is_already_exists(err: CommandError) -> bool:
 
 
 class Kind:
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, env: Mapping[str, str] | None = None) -> None:
         self.runner = runner
+        # The environment of `kind create`: kind passes its proxy variables into the nodes (devctl.proxy).
+        self.env = env
 
     def version(self) -> str:
         # kind.md §1: `kind version -q` prints only the semver.
@@ -33,7 +37,7 @@ class Kind:
         argv = ["kind", "create", "cluster", "--name", name, "--config", "-"]
         if image:
             argv += ["--image", image]
-        return self.runner.run(argv, input=config_yaml, timeout=timeout)
+        return self.runner.run(argv, input=config_yaml, timeout=timeout, env=self.env)
 
     def delete_cluster(self, name: str) -> Result:
         # kind.md §3: idempotent, like rm -f.

@@ -26,12 +26,28 @@ def scrubbed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 class Skaffold:
-    def __init__(self, runner: Runner, context: str, *, global_config: str | None = None) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        context: str,
+        *,
+        global_config: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
         if not context:
             raise ValueError("a kube context is required")
         self.runner = runner
         self.context = context
         self.global_config = global_config
+        # Set on top of the scrubbed environment: the proxy variables skaffold.yaml's buildArgs read (devctl.proxy).
+        self.extra_env = dict(extra_env or {})
+
+    def with_global_config(self, path: str) -> Skaffold:
+        """The same adapter with a private global config (-c)."""
+        return Skaffold(self.runner, self.context, global_config=path, extra_env=self.extra_env)
+
+    def env(self) -> dict[str, str]:
+        return {**scrubbed_env(), **self.extra_env}
 
     def _argv(self, command: str, args: Sequence[str]) -> list[str]:
         argv = ["skaffold", command, "--kube-context", self.context]
@@ -52,14 +68,14 @@ class Skaffold:
         return self._argv(command, args)
 
     def read(self, command: str, *args: str, timeout: float | None = None) -> Result:
-        return self.runner.output(self._argv(command, args), env=scrubbed_env(), timeout=timeout)
+        return self.runner.output(self._argv(command, args), env=self.env(), timeout=timeout)
 
     def change(self, command: str, *args: str, timeout: float | None = None) -> Result:
-        return self.runner.run(self._argv(command, args), env=scrubbed_env(), timeout=timeout)
+        return self.runner.run(self._argv(command, args), env=self.env(), timeout=timeout)
 
     def start(
         self, command: str, *args: str, on_stdout: LineSink, on_stderr: LineSink, cwd: str | None = None
     ) -> Background:
         return self.runner.start(
-            self._argv(command, args), on_stdout=on_stdout, on_stderr=on_stderr, env=scrubbed_env(), cwd=cwd
+            self._argv(command, args), on_stdout=on_stdout, on_stderr=on_stderr, env=self.env(), cwd=cwd
         )

@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from devctl.context import Context
+from devctl.engine import products
+from devctl.engine.checks import rootless_refusal
 from devctl.errors import DevctlError, ToolNotFound
 from devctl.stack import SOURCES_PROFILE, missing_source_dirs
+from devctl.tools.docker import DockerInfo
 from devctl.tools.install import install_hint
 
 ALL_TOOLS = ("docker", "kind", "kubectl", "skaffold")
@@ -35,13 +38,28 @@ class PreflightStep:
             first = missing[0]
             others = f" (also missing: {', '.join(e.tool for e in missing[1:])})" if missing[1:] else ""
             raise ToolNotFound(first.tool, (first.hint or install_hint(first.tool)) + others, first.message)
-        version = ctx.docker.server_version()  # raises DockerDown (or DockerAccessDenied) with one clear line
+        info = ctx.docker.info()  # raises DockerDown (or DockerAccessDenied) with one clear line
+        check_engine(ctx, info)
         if "skaffold" in self.tools:
             check_sources(ctx)
-        return f"tools present, Docker {version}"
+        return f"tools present, Docker {info.server_version}"
 
     def describe(self, ctx: Context) -> list[str]:
-        return [f"check {', '.join(self.tools)} are usable and the Docker daemon answers (docker info)"]
+        return [
+            f"check {', '.join(self.tools)} are usable and the Docker daemon answers (docker info), an engine "
+            "devctl supports, not rootless with ports below 1024"
+        ]
+
+
+def check_engine(ctx: Context, info: DockerInfo) -> None:
+    """Before anything is created: an engine devctl cannot drive, or ports a rootless engine cannot publish,
+    would fail only after minutes of work (the node's `docker run`, with a bind error)."""
+    if products.from_info(info.operating_system, info.name, info.product_license) == products.PODMAN:
+        raise DevctlError(products.PODMAN_UNSUPPORTED, hint=products.PODMAN_FIX)
+    if info.rootless:
+        refusal = rootless_refusal(ctx.cfg)
+        if refusal is not None:
+            raise refusal
 
 
 def check_sources(ctx: Context) -> None:

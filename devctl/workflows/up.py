@@ -24,7 +24,7 @@ from devctl.errors import UsageError, command_line
 from devctl.hosts import entry
 from devctl.ingress.steps import ingress_steps
 from devctl.toolchain.steps import ToolsStep
-from devctl.tools.skaffold import Skaffold, write_global_config
+from devctl.tools.skaffold import write_global_config
 from devctl.workflows.preflight import PreflightStep
 from devctl.workflows.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 
@@ -85,7 +85,7 @@ def build_step(cluster: ClusterRun, *, always: bool = False) -> Step:
     def apply(ctx: Context) -> str:
         with tempfile.TemporaryDirectory(prefix="devctl-skaffold-") as d:
             private = write_global_config(Path(d))  # the same isolation as the dev loop's `-c`
-            Skaffold(ctx.runner, ctx.cfg.context, global_config=str(private)).change("build", *build_args(ctx.cfg))
+            ctx.skaffold.with_global_config(str(private)).change("build", *build_args(ctx.cfg))
         return "images built into the local Docker cache"
 
     def describe(ctx: Context) -> list[str]:

@@ -158,3 +158,38 @@ def test_diff_refuses_a_field_the_spec_does_not_have() -> None:
 def test_each_field_names_the_setting_that_changes_it(field: str, env: str) -> None:
     assert knob(field) == env
     assert env in FieldDiff(field, "a", "b", "cluster").describe()
+
+
+# --- a company CA (DEVCTL_EXTRA_CA) ----------------------------------------------------------------------
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+def test_without_a_ca_the_kind_config_mounts_nothing(tmp_path: Path) -> None:
+    node = parsed(spec_for(tmp_path))["nodes"][0]
+    assert "extraMounts" not in node
+
+
+def test_a_ca_is_mounted_read_only_where_containerd_reads_certificates(tmp_path: Path) -> None:
+    ca = tmp_path / "corp ca.pem"
+    ca.write_text(PEM)
+    spec = spec_for(tmp_path, extra_ca=str(ca))
+    node = parsed(spec)["nodes"][0]
+    assert node["extraMounts"] == [
+        {"hostPath": str(ca), "containerPath": "/etc/ssl/certs/devctl-extra-ca.pem", "readOnly": True}
+    ]
+    assert spec.extra_ca == str(ca)
+
+
+def test_a_stamp_from_before_the_ca_field_is_no_drift_without_a_ca() -> None:
+    wanted = ClusterSpec("tour", "img", 80, 443, "127.0.0.1", "kind-registry", 5001, "registry:2")
+    old = {"node_image": "img", "http_port": 80, "https_port": 443, "listen_address": "127.0.0.1"}
+    assert diff(old, wanted, CLUSTER_FIELDS, "cluster") == []
+
+
+def test_adding_a_ca_to_an_existing_cluster_is_drift_naming_the_setting() -> None:
+    wanted = ClusterSpec("tour", "img", 80, 443, "127.0.0.1", "kind-registry", 5001, "registry:2", extra_ca="/ca.pem")
+    old = {"node_image": "img", "http_port": 80, "https_port": 443, "listen_address": "127.0.0.1"}
+    (d,) = diff(old, wanted, CLUSTER_FIELDS, "cluster")
+    assert d.describe() == "extra_ca: none now, /ca.pem wanted (set by DEVCTL_EXTRA_CA)"
+    assert diff({**old, "extra_ca": "/ca.pem"}, wanted, CLUSTER_FIELDS, "cluster") == []

@@ -29,6 +29,8 @@ CALLS: dict[str, list[Callable[[Docker], object]]] = {
     "remove": [lambda d: d.remove(ONE)],
     "network_connect": [lambda d: d.network_connect(ONE, ONE)],
     "exec": [lambda d: d.exec(ONE, [REST]), lambda d: d.exec(ONE, [REST], input="")],
+    "context_inspect": [lambda d: d.context_inspect()],
+    "network_subnets": [lambda d: d.network_subnets(ONE)],
 }
 
 
@@ -41,7 +43,7 @@ class _Capture(Runner):
 
     def output(self, argv: Sequence[str], **kw: Any) -> Result:
         self.argvs.append(list(argv))
-        answer = {"info": "{}", "inspect": "[]"}.get(argv[1], "")
+        answer = {"info": "{}", "inspect": "[]", "context": '[{"Name": "default"}]', "network": "[]"}.get(argv[1], "")
         return Result(list(argv), 0, answer)
 
     def run(self, argv: Sequence[str], **kw: Any) -> Result:

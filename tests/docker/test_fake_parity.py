@@ -165,6 +165,18 @@ CASES = [
         ),
     ),
     Case(
+        "context inspect; network inspect of a network and of a missing one (devctl.engine, devctl.netcheck)",
+        (
+            ok("context", "inspect", stdout=None, same=False),  # the Storage paths differ: not compared
+            ok("network", "create", "--label", "{label}", "{net}", stdout="<id>"),
+            ok("network", "inspect", "{net}", "--format", "{{json .IPAM.Config}}", stdout=None, same=False),
+            # 28.x: "Error response from daemon: network X not found"; 20.10 client: "Error: No such network: X".
+            fails(
+                1, "network", "inspect", "{net}-x", "--format", "{{json .IPAM.Config}}", says=("{net}-x",), stdout=None
+            ),
+        ),
+    ),
+    Case(
         "exec: a file through stdin, read back; then a stopped container",
         (
             ok(*RUN, "--name", "{a}", *SLEEP, stdout="<id>"),

@@ -18,6 +18,7 @@ from devctl.runner import Result, Runner
 from devctl.tools.docker import (
     Docker,
     DockerAccessDenied,
+    DockerContextMissing,
     DockerDown,
     access_hint,
     classify,
@@ -62,6 +63,49 @@ def test_the_down_line_is_dockers_own_and_says_start_docker() -> None:
     assert isinstance(got, DockerDown)
     assert got.message == f"the Docker daemon is not reachable ({DOWN_28})"
     assert got.hint and "start Docker" in got.hint
+
+
+@pytest.mark.parametrize(
+    ("host", "env", "start"),
+    [
+        ("unix:///Users/dev/.colima/default/docker.sock", {}, "start Colima: `colima start --memory 6`"),
+        ("unix:///Users/dev/.orbstack/run/docker.sock", {}, "start OrbStack: `orb start`"),
+        ("unix:///Users/dev/.rd/docker.sock", {}, "start Rancher Desktop"),
+        ("unix:///Users/dev/.docker/run/docker.sock", {}, "start Docker Desktop"),
+        ("unix:///run/user/1000/podman/podman.sock", {}, "Podman"),
+        ("unix:///var/run/docker.sock", {"DOCKER_CONTEXT": "colima-work"}, "colima start --profile work"),
+    ],
+)
+def test_the_down_hint_names_the_engine_behind_the_address(host: str, env: dict[str, str], start: str) -> None:
+    got = DockerDown(f"Cannot connect to the Docker daemon at {host}. Is the docker daemon running?", env)
+    assert got.hint is not None and start in got.hint
+
+
+def test_the_down_hint_names_what_chose_the_address() -> None:
+    host = "unix:///tmp/x/docker.sock"
+    line = f"Cannot connect to the Docker daemon at {host}. Is the docker daemon running?"
+    assert f"unset DOCKER_HOST (it points at {host})" in (DockerDown(line, {"DOCKER_HOST": host}).hint or "")
+    by_context = DockerDown(line, {"DOCKER_CONTEXT": "dead"}).hint or ""
+    assert "unset DOCKER_CONTEXT (it selects context 'dead')" in by_context
+    assert "`docker context use NAME`" in (DockerDown(line, {}).hint or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 28.2 client (seen here with DOCKER_CONTEXT=nosuch)
+        'Failed to initialize: unable to resolve docker endpoint: context "nosuch": context not found: open '
+        "/root/.docker/contexts/meta/9e62f93e/meta.json: no such file or directory",
+        # 20.10 client
+        'unable to resolve docker endpoint: context "nosuch" does not exist',
+    ],
+)
+def test_a_missing_context_is_its_own_line(text: str) -> None:
+    got = unavailable(text)
+    assert isinstance(got, DockerContextMissing)
+    assert got.message.startswith("the docker CLI is set to context 'nosuch', which does not exist")
+    assert "meta.json" not in got.message
+    assert got.hint and "docker context ls" in got.hint
 
 
 def test_the_denied_line_names_the_socket_and_the_fix_not_start_docker() -> None:

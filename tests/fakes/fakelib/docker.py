@@ -10,6 +10,7 @@ tests/docker/README.md; the ones here that only a 28.x engine prints are marked 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -168,6 +169,8 @@ def main(argv: list[str]) -> int:
                       render_template(fmt, {"Client": {"Version": "28.2.2"}, "Server": {"Version": "28.2.2"}}))
     if cmd == "-v" or cmd == "--version":
         return _print("Docker version 28.2.2, build e6534b4")  # kind.md §2: provider detection reads this
+    if cmd == "context":
+        return _context(rest)  # the CLI's own files: no daemon is asked
     if state.read()["docker"]["daemon"] != "up":
         if cmd == "info":
             # docker-kubectl.md §2 (28.x client): the template is still rendered, over an empty Info.
@@ -215,9 +218,36 @@ def _opt(args: list[str], *names: str) -> str | None:
     return None
 
 
+def _current_context() -> str:
+    """docker/cli cli/command/cli.go resolveContextName: DOCKER_HOST, then DOCKER_CONTEXT, then the config's
+    currentContext (here the state's "context"), else "default"."""
+    if os.environ.get("DOCKER_HOST"):
+        return "default"
+    return os.environ.get("DOCKER_CONTEXT") or state.read()["docker"].get("context") or "default"
+
+
+def _context(args: list[str]) -> int:
+    """`docker context inspect` (the current context), as both real clients print it here (tests/docker/
+    test_fake_parity.py runs both): a list of one object; a missing context: `[]`, the 28.2 text, exit 1."""
+    if args[:1] != ["inspect"] or len(args) > 1:
+        return err(f"docker: unknown context command {' '.join(args)}")
+    name = _current_context()
+    contexts = {"default": _host(), **state.read()["docker"].get("contexts", {})}
+    if name not in contexts:
+        _print("[]")
+        meta = os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker"), "contexts", "meta")
+        return err(f'context "{name}": context not found: open {meta}/{hashlib.sha256(name.encode()).hexdigest()}'
+                   "/meta.json: no such file or directory")
+    host = _host() if name == "default" else contexts[name]
+    return _print(json.dumps([{"Name": name, "Metadata": {}, "Endpoints": {"docker": {"Host": host,
+                  "SkipTLSVerify": False}}, "TLSMaterial": {}, "Storage": {}}], indent=4))
+
+
 def _info(args: list[str]) -> int:
     fmt = _opt(args, "--format", "-f")
-    info = {"ServerVersion": "28.2.2", "OperatingSystem": "Fake Linux", "MemTotal": 8 * 1024**3, "NCPU": 2}
+    info = {"ServerVersion": "28.2.2", "OperatingSystem": "Fake Linux", "MemTotal": 8 * 1024**3, "NCPU": 2,
+            "Name": "fakehost", "SecurityOptions": ["name=seccomp,profile=builtin"],
+            **state.read()["docker"].get("info", {}), "ClientInfo": {"Context": _current_context()}}
     if fmt:
         return _print(render_template(fmt, info))
     return _print(json.dumps(info))
@@ -437,6 +467,18 @@ def _network(args: list[str]) -> int:
             for n in nets:
                 sys.stdout.write(n + "\n")
             return 0
+        if sub == "inspect":
+            # Seen with the 28.2 client (tests/docker/test_fake_parity.py): a missing network prints an empty line,
+            # "Error response from daemon: network X not found", exit 1. Subnets: bridge is 172.17.0.0/16 and
+            # each later network takes the next /16 (Docker's default pools), unless the state names one.
+            fmt = _opt(args[1:], "--format", "-f")
+            if rest[0] not in nets:
+                _print("\n" if fmt else "[]")
+                return err(f"Error response from daemon: network {rest[0]} not found")
+            subnet = s["docker"].get("subnets", {}).get(rest[0]) or f"172.{17 + max(0, nets.index(rest[0]) - 2)}.0.0/16"
+            config = [{"Subnet": subnet, "Gateway": subnet.rsplit(".", 2)[0] + ".0.1"}]
+            view = {"Name": rest[0], "IPAM": {"Config": config}}
+            return _print(render_template(fmt, view) if fmt else json.dumps([view], indent=4))
     return err(f"docker: unknown network command {sub}")
 
 
