@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from devctl.errors import CommandError
@@ -104,13 +105,8 @@ class Kubectl:
         timeout: float | None = None,
         ok_codes: Sequence[int] = (0,),
     ) -> Result:
-        try:
+        with self._reaching():
             return self.runner.output(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
-        except CommandError as err:
-            access = cluster_unreachable(err.stderr + err.stdout)
-            if access is None:
-                raise
-            raise ClusterUnreachable(err, access, self.context) from None
 
     def change(
         self,
@@ -119,8 +115,14 @@ class Kubectl:
         timeout: float | None = None,
         ok_codes: Sequence[int] = (0,),
     ) -> Result:
-        try:
+        with self._reaching():
             return self.runner.run(self._argv(args), input=input, timeout=timeout, ok_codes=ok_codes)
+
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """kubectl's "could not talk to the cluster" becomes ClusterUnreachable; other failures stay as they are."""
+        try:
+            yield
         except CommandError as err:
             access = cluster_unreachable(err.stderr + err.stdout)
             if access is None:
