@@ -114,18 +114,19 @@ def print_json(obj: Any) -> None:
 
 
 def report_error(err: DevctlError, *, verbose: bool) -> None:
-    """The one place errors become text: `ERROR: what — what to do`, then a failed tool's own words."""
-    line = "ERROR: " + ": ".join(chain(err))
-    if err.hint:
-        line += f" — {err.hint}"
-    typer.echo(line, err=True)
+    """The one place errors become text: a failed tool's own last words, then the last line of all,
+    `ERROR: what — what to do` (where a reader and a script look first)."""
+    if verbose:
+        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
     failed = find_command_error(err)
     if failed is not None and failed.show_output:
         tail = failed.output_tail()
         if tail:
             typer.echo("Command output:\n" + "\n".join("  " + ln for ln in tail.splitlines()), err=True)
-    if verbose:
-        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    line = "ERROR: " + ": ".join(chain(err))
+    if err.hint:
+        line += f" — {err.hint}"
+    typer.echo(line, err=True)
 
 
 def exit_with(code: int) -> None:

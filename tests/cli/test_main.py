@@ -121,3 +121,15 @@ def test_cluster_up_without_kind_stops_at_preflight_before_starting_anything(
     assert res.exit_code == 1
     assert res.stderr.strip().splitlines()[-1].startswith("ERROR: Preflight checks failed: kind is not installed")
     assert fake_tools.argvs("docker") == []  # nothing started: no `docker run` of the registry
+
+
+def test_a_failed_tool_says_its_own_words_first_and_the_error_line_comes_last(
+    fake_tools: FakeWorld, repo_cwd: Path
+) -> None:
+    fake_tools.set_knob("kind_create_fail", True)
+    res = run_cli("cluster", "up")
+    assert res.exit_code == 1
+    lines = res.stderr.strip().splitlines()
+    output = lines.index("Command output:")
+    assert any("failed to init node with kubeadm" in ln for ln in lines[output:-1])  # kind's reason, in full
+    assert lines[-1].startswith("ERROR: ") and "failed" in lines[-1]
