@@ -22,9 +22,8 @@ from devctl.engine import checks as engine_checks
 from devctl.engine.detect import Engine, detect
 from devctl.engine.detect import read as read_with_context
 from devctl.errors import DevctlError, ToolNotFound
-from devctl.host_checks import check_inotify, read_inotify
+from devctl.host_checks import check_inotify, is_wsl, read_inotify
 from devctl.hosts import entry
-from devctl.hosts.entry import is_wsl
 from devctl.ports import probe
 from devctl.routing.ingresses import load_ingresses
 from devctl.routing.lint import lint

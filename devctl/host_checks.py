@@ -1,10 +1,13 @@
-"""Checks of the machine devctl runs on that are not about Docker: the platform and Linux's inotify limits."""
+"""Facts and checks of the machine devctl runs on that are not about Docker: the platform (native Windows,
+WSL) and Linux's inotify limits."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from devctl.check import Check
+
+PROC_VERSION = Path("/proc/version")
 
 # devctl needs process groups (os.setsid, killpg) and fcntl locks: POSIX only. On Windows it runs inside WSL2.
 NATIVE_WINDOWS = (
@@ -51,3 +54,12 @@ def check_inotify(values: dict[str, int] | None, engine_local: bool) -> Check | 
         f"{INOTIFY_RECOMMENDED['max_user_instances']}{where} (pods fail with 'too many open files')",
         f"`{now}`; to keep them, put {keep} in /etc/sysctl.d/99-kind.conf",
     )
+
+
+def is_wsl(proc_version: Path | None = None) -> bool:
+    """hosts-file.md §2: /proc/version contains "microsoft" under WSL (sys.platform says linux)."""
+    try:
+        text = (proc_version or PROC_VERSION).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "microsoft" in text.lower()

@@ -57,3 +57,14 @@ def test_native_windows_gets_one_line_and_exit_1(
 
 def test_doctor_on_linux_is_not_refused() -> None:
     assert "native Windows" not in run_cli("--version").output
+
+
+@pytest.mark.parametrize(
+    ("text", "wsl"),
+    [("Linux version 5.15.153.1-microsoft-standard-WSL2", True), ("Linux version 4.4.0-19041-Microsoft", True),
+     ("Linux version 6.8.0-45-generic (buildd@lcy02-amd64-075)", False)],
+)  # fmt: skip
+def test_wsl_is_detected_from_proc_version(tmp_path: Path, text: str, wsl: bool) -> None:
+    (tmp_path / "v").write_text(text)
+    assert host_checks.is_wsl(tmp_path / "v") is wsl
+    assert host_checks.is_wsl(tmp_path / "missing") is False

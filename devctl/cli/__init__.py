@@ -12,7 +12,6 @@ command shares lives here, once:
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 from dataclasses import replace
@@ -24,7 +23,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup, TyperOption
 
 from devctl import __version__
-from devctl.cli._common import JSON_PRINTED, JSON_REQUESTED, GlobalOptions, print_json, report_error
+from devctl.cli._edge import JSON_PRINTED, JSON_REQUESTED, GlobalOptions, print_json, report_error
 from devctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, DevctlError, chain
 from devctl.host_checks import NATIVE_WINDOWS
 
@@ -121,7 +120,9 @@ class DevctlGroup(TyperGroup):
     ) -> tuple[str | None, _click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in COMMANDS:
-            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            from difflib import get_close_matches  # the typo path only, as click does for options
+
+            close = get_close_matches(name, list(COMMANDS), n=1)
             hint = f"; did you mean `devctl {close[0]}`?" if close else ""
             raise UsageError(f"no such command {name!r}{hint}", ctx)
         return super().resolve_command(ctx, args)

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from devctl.cli._common import command_app, console, json_option, make_context, print_json
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app, console, json_option, print_json
 
 if TYPE_CHECKING:
     from devctl.cluster.report import ClusterReport

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from devctl.cli._common import command_app, console, exit_with, make_context
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app, console, exit_with
 
 app = command_app()
 

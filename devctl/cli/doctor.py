@@ -6,7 +6,8 @@ import typer
 
 from devctl import doctor as logic
 from devctl.check import Check
-from devctl.cli._common import command_app, console, json_option, make_context, print_json
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app, console, json_option, print_json
 from devctl.errors import Verdict
 
 app = command_app(

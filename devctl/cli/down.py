@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from devctl.cli._common import command_app, console, err_console, make_context
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app, console, err_console
 
 if TYPE_CHECKING:
     from devctl.context import Context

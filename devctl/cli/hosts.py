@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from devctl.cli._common import command_app, console, err_console, json_option, load_config, print_json
+from devctl.cli._context import load_config
+from devctl.cli._edge import command_app, console, err_console, json_option, print_json
 from devctl.errors import Verdict
 
 if TYPE_CHECKING:

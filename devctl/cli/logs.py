@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from devctl.cli._common import command_app, make_context
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app
 from devctl.errors import Verdict
 
 app = command_app()

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from devctl.cli._common import command_app, console, json_option, load_config, print_json
+from devctl.cli._context import load_config
+from devctl.cli._edge import command_app, console, json_option, print_json
 from devctl.errors import UsageError
 
 if TYPE_CHECKING:

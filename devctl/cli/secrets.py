@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from devctl import secrets
-from devctl.cli._common import command_app, console, json_option, make_context, print_json
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app, console, json_option, print_json
 from devctl.errors import DevctlError
 from devctl.stack import SECRET_NAME
 

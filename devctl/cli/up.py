@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import typer
 
-from devctl.cli._common import command_app, console, err_console, exit_with, make_context, print_line
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app, console, err_console, exit_with, print_line
 
 app = command_app(help="Create everything and start the dev loop.")
 

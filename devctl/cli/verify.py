@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from devctl.cli._common import command_app, console, json_option, make_context, print_json
+from devctl.cli._context import make_context
+from devctl.cli._edge import command_app, console, json_option, print_json
 from devctl.errors import Verdict
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import Any
 
 from devctl.engine import products
 from devctl.errors import DevctlError
-from devctl.hosts.entry import is_wsl
+from devctl.host_checks import is_wsl
 from devctl.tools.docker import Docker, DockerInfo
 
 

@@ -23,13 +23,13 @@ from pathlib import Path
 
 from devctl.config import Config, default_hosts_file
 from devctl.errors import DevctlError, ToolNotFound, UsageError, command_line
+from devctl.host_checks import is_wsl
 from devctl.hosts import block, safe_write
 from devctl.hosts.block import Action, BlockPlan, Entry
 from devctl.runner import Runner
 
 WINDOWS_HOSTS = r"C:\Windows\System32\drivers\etc\hosts"
 WSL_WINDOWS_HOSTS = Path("/mnt/c/Windows/System32/drivers/etc/hosts")  # hosts-file.md §2
-PROC_VERSION = Path("/proc/version")
 WSL_CONF = Path("/etc/wsl.conf")
 RESOLVE_TIMEOUT = 5.0
 
@@ -93,15 +93,6 @@ class HostsStatus:
 
 
 # --- platform ---------------------------------------------------------------------------------------
-
-
-def is_wsl(proc_version: Path | None = None) -> bool:
-    """hosts-file.md §2: /proc/version contains "microsoft" under WSL (sys.platform says linux)."""
-    try:
-        text = (proc_version or PROC_VERSION).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "microsoft" in text.lower()
 
 
 def wsl_generates_hosts(wsl_conf: Path | None = None) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 from devctl.engine import products
 from devctl.errors import CommandError, DevctlError
-from devctl.hosts.entry import is_wsl
+from devctl.host_checks import is_wsl
 from devctl.runner import Result, Runner
 
 # docker-kubectl.md §2, kind.md §2: the CLI's words when nothing answers on the daemon's socket

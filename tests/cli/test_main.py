@@ -46,7 +46,7 @@ def test_python_dash_m_devctl_works() -> None:
 _PLAIN_UP = (
     "import sys\n"
     "from devctl.report import PlainReporter, stderr_reporter\n"
-    "from devctl.cli._common import print_line\n"
+    "from devctl.cli._edge import print_line\n"
     "reporter = stderr_reporter(lambda: 1 / 0)  # plain lines need no console\n"
     "assert isinstance(reporter, PlainReporter) and reporter.stream is sys.stderr\n"
     "reporter.step_done('Hosts entry', 0.1)\n"

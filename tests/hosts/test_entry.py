@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from devctl import host_checks
 from devctl.config import Config
 from devctl.errors import DevctlError, UsageError
 from devctl.hosts import entry, safe_write
@@ -39,7 +40,7 @@ def not_wsl(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests must not depend on the machine they run on: no WSL unless a test says so."""
     version = tmp_path / "proc-version"
     version.write_text("Linux version 6.8.0-generic (buildd@lcy02) #1 SMP\n")
-    monkeypatch.setattr(entry, "PROC_VERSION", version)
+    monkeypatch.setattr(host_checks, "PROC_VERSION", version)
     monkeypatch.setattr(entry, "WSL_CONF", tmp_path / "no-wsl.conf")
 
 
@@ -187,21 +188,11 @@ def test_a_missing_sudo_says_what_to_run_as_administrator(
 def _wsl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wsl_conf: str | None = None) -> None:
     version = tmp_path / "proc-version"
     version.write_text("Linux version 5.15.153.1-microsoft-standard-WSL2 (root@941d701f84f1) #1 SMP\n")
-    monkeypatch.setattr(entry, "PROC_VERSION", version)
+    monkeypatch.setattr(host_checks, "PROC_VERSION", version)
     if wsl_conf is not None:
         (tmp_path / "wsl.conf").write_text(wsl_conf)
         monkeypatch.setattr(entry, "WSL_CONF", tmp_path / "wsl.conf")
 
-
-@pytest.mark.parametrize(
-    ("text", "wsl"),
-    [("Linux version 5.15.153.1-microsoft-standard-WSL2", True), ("Linux version 4.4.0-19041-Microsoft", True),
-     ("Linux version 6.8.0-45-generic (buildd@lcy02-amd64-075)", False)],
-)  # fmt: skip
-def test_wsl_is_detected_from_proc_version(tmp_path: Path, text: str, wsl: bool) -> None:
-    (tmp_path / "v").write_text(text)
-    assert entry.is_wsl(tmp_path / "v") is wsl
-    assert entry.is_wsl(tmp_path / "missing") is False
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""What every command module shares: global options, config loading, consoles, error reporting."""
+"""The CLI edge every command shares: global options, --json, consoles, and the one place errors become text."""
 
 from __future__ import annotations
 
@@ -13,11 +13,7 @@ import typer
 from typer import _click
 from typer._click.globals import get_current_context
 
-from devctl import config
-from devctl.config import Config
-from devctl.context import Context
 from devctl.errors import DevctlError, chain, find_command_error
-from devctl.report import Reporter, stderr_reporter
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,24 +53,6 @@ def global_options(ctx: typer.Context) -> GlobalOptions:
     root = ctx.find_root()
     obj = root.obj
     return obj if isinstance(obj, GlobalOptions) else GlobalOptions()
-
-
-# Options whose name differs from the config field they set (for error messages).
-FLAG_NAMES = {"host_ip": "--ip", "skaffold_profile": "--profile", "manifests_dir": "--manifests"}
-
-
-def load_config(ctx: typer.Context, **flags: Any) -> Config:
-    """The resolved Config: defaults < [tool.devctl] < DEVCTL_* < global and command flags."""
-    g = global_options(ctx)
-    merged: dict[str, Any] = {"cluster": g.cluster, "verbose": g.verbose, "dry_run": g.dry_run}
-    merged.update(flags)
-    return config.load(merged, flag_names=FLAG_NAMES)
-
-
-def make_context(ctx: typer.Context, *, reporter: Reporter | None = None, **flags: Any) -> Context:
-    """Config plus the runner, tool adapters and reporter a workflow needs."""
-    cfg = load_config(ctx, **flags)
-    return Context.create(cfg, reporter=reporter or stderr_reporter(err_console))
 
 
 def _no_color() -> bool:
