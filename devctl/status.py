@@ -10,11 +10,15 @@ the module that owns the fact, from that one reading:
 - registry: its container runs, published where the configuration says (``devctl.cluster.plan``);
 - ingress: the controller's own verdict (``devctl.ingress``), the one ``devctl up`` waits for;
 - hosts: ``devctl.hosts.entry``'s verdict on the file;
-- service: Deployment ``<name>`` in ``default`` has all desired replicas ready.
+- service: Deployment ``<name>`` in ``default`` has all desired replicas ready (and so has every other Deployment
+  there: the infrastructure ``devctl up`` applies, MongoDB, Redis, NATS); when not, ``reason`` says why
+  (``devctl.pod_reasons``, from the same reading, plus the crashed containers' last log lines and failing
+  probes' events for those services only: a healthy stack costs one kubectl call).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from devctl import pod_reasons
 from devctl.cluster.observe import NodeState, RegistryState, observe_nodes, observe_registry
 from devctl.cluster.plan import registry_drift
 from devctl.cluster.spec import CLUSTER_FIELDS, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, diff, read_stamp
@@ -110,10 +115,24 @@ class ServiceRow:
     age_seconds: int | None  # of the newest pod (time since the last rollout or restart of a pod)
     image: str
     deployed: bool | None
+    reason: str | None = None  # why it is not ready (devctl.pod_reasons); None when ready or not known
 
     @property
     def ok(self) -> bool:
         return bool(self.deployed and self.desired and self.ready is not None and self.ready >= self.desired)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "deployed": self.deployed,
+            "ready": self.ready,
+            "desired": self.desired,
+            "restarts": self.restarts,
+            "age_seconds": self.age_seconds,
+            "image": self.image,
+            "ok": self.ok,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -123,11 +142,12 @@ class StatusReport:
     ingress: IngressHealth
     hosts: HostsHealth
     services: tuple[ServiceRow, ...]
+    infrastructure: tuple[ServiceRow, ...] = ()  # the other Deployments in the namespace (MongoDB, Redis, NATS)
 
     @property
     def healthy(self) -> bool:
         parts = (self.cluster.ok, self.registry.ok, self.ingress.ok, self.hosts.ok)
-        return all(parts) and all(s.ok for s in self.services)
+        return all(parts) and all(s.ok for s in (*self.services, *self.infrastructure))
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys (documented in the README); ``null`` means "not known"."""
@@ -163,19 +183,8 @@ class StatusReport:
                 "detail": i.detail,
             },
             "hosts": {"host": h.host, "ip": h.ip, "state": h.state, "ok": h.ok, "detail": h.detail},
-            "services": [
-                {
-                    "name": s.name,
-                    "deployed": s.deployed,
-                    "ready": s.ready,
-                    "desired": s.desired,
-                    "restarts": s.restarts,
-                    "age_seconds": s.age_seconds,
-                    "image": s.image,
-                    "ok": s.ok,
-                }
-                for s in self.services
-            ],
+            "services": [s.to_json() for s in self.services],
+            "infrastructure": [s.to_json() for s in self.infrastructure],
         }
 
 
@@ -248,6 +257,32 @@ def service_rows(
             )
         )
     return tuple(rows)
+
+
+def _pods_by_app(items: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    pods: dict[str, list[Mapping[str, Any]]] = {}
+    for p in by_kind(items).get("Pod", []):
+        app = ((p.get("metadata") or {}).get("labels") or {}).get("app")
+        if _ns(p) == NAMESPACE and isinstance(app, str):
+            pods.setdefault(app, []).append(p)
+    return pods
+
+
+def with_reasons(
+    ctx: Context, rows: Sequence[ServiceRow], items: Sequence[Mapping[str, Any]]
+) -> tuple[ServiceRow, ...]:
+    """Each deployed service that is not ready, with the reason its pods give. Extra reads (events, previous
+    logs) only for those services' pods; nothing at all when every service is ready."""
+    red = [r for r in rows if r.deployed and not r.ok]
+    if not red:
+        return tuple(rows)
+    kinds = by_kind(items)
+    pods = _pods_by_app(items)
+    theirs = [p for r in red for p in pods.get(r.name, [])]
+    extras = pod_reasons.fetch_extras(ctx, theirs, NAMESPACE)
+    nodes, everyone = kinds.get("Node", []), kinds.get("Pod", [])
+    reasons = {r.name: pod_reasons.reason(pods.get(r.name, []), nodes, everyone, extras) for r in red}
+    return tuple(dataclasses.replace(r, reason=reasons.get(r.name)) if r.name in reasons else r for r in rows)
 
 
 def unknown_rows(services: Sequence[str]) -> tuple[ServiceRow, ...]:
@@ -386,27 +421,37 @@ def collect(ctx: Context, services: Sequence[str] = SERVICES) -> StatusReport:
         hosts = hosts_health(ctx.cfg)
         reading = api.result()
     now = datetime.datetime.now(datetime.timezone.utc)
-    rows = service_rows(reading.items, services, now) if reading.access == API_OK else unknown_rows(services)
+    rows = unknown_rows(services)
+    stores: tuple[ServiceRow, ...] = ()
+    if reading.access == API_OK:
+        others = _other_deployments(reading.items, services)
+        judged = with_reasons(ctx, service_rows(reading.items, [*services, *others], now), reading.items)
+        rows, stores = judged[: len(services)], judged[len(services) :]
     return StatusReport(
         cluster=cluster_health(ctx.cfg, reading, docker),
         registry=registry_health(ctx.cfg, docker),
         ingress=ingress_health(ctx.cfg, reading),
         hosts=hosts,
         services=rows,
+        infrastructure=stores,
     )
 
 
-def pod_counts(ctx: Context, services: Sequence[str]) -> dict[str, tuple[int, int, int]]:
-    """Ready, desired and restarts per Deployment in ``default`` (the dev loop's table), one kubectl call."""
-    api = read_cluster(ctx, "deployments,pods", all_namespaces=False)
+def _other_deployments(items: Iterable[Mapping[str, Any]], services: Sequence[str]) -> list[str]:
+    deployments = by_kind(items).get("Deployment", [])
+    return sorted({_name(d) for d in deployments if _ns(d) == NAMESPACE and _name(d) not in services})
+
+
+def pod_counts(ctx: Context, services: Sequence[str]) -> dict[str, tuple[int, int, int, str | None]]:
+    """Ready, desired, restarts and the reason it is not ready per Deployment in ``default`` (the dev loop's
+    table): one kubectl call, plus the reasons' reads while a service is not ready."""
+    api = read_cluster(ctx, "deployments,pods,nodes", all_namespaces=False)
     if api.access != API_OK:
         return {}
     now = datetime.datetime.now(datetime.timezone.utc)
-    names = list(services) + sorted(
-        {_name(d) for d in by_kind(api.items).get("Deployment", []) if _name(d) not in services}
-    )
-    rows = service_rows(api.items, names, now)
-    return {r.name: (r.ready or 0, r.desired or 0, r.restarts or 0) for r in rows if r.deployed}
+    names = [*services, *_other_deployments(api.items, services)]
+    rows = with_reasons(ctx, service_rows(api.items, names, now), api.items)
+    return {r.name: (r.ready or 0, r.desired or 0, r.restarts or 0, r.reason) for r in rows if r.deployed}
 
 
 def age_text(seconds: int | None) -> str:
