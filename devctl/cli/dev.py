@@ -18,6 +18,9 @@ def dev(
     profile: str = typer.Option(
         None, "--profile", "-p", metavar="NAME", help="Skaffold profile(s) to activate [env DEVCTL_SKAFFOLD_PROFILE]."
     ),
+    forward: bool = typer.Option(
+        False, "--forward", help="Forward local ports to the stores and services while the loop runs (devctl forward)."
+    ),
 ) -> None:
     """Run `skaffold dev` with a live view of every service; Ctrl-C stops it and cleans up."""
     from devctl.devloop.run import require_cluster, run_dev
@@ -27,5 +30,5 @@ def dev(
     context = make_context(ctx, reporter=PlainReporter(), skaffold_profile=profile)
     if not context.cfg.dry_run:
         require_cluster(context)
-    code = run_dev(context, keep=keep, profile=context.cfg.skaffold_profile or None, console=console())
+    code = run_dev(context, keep=keep, profile=context.cfg.skaffold_profile or None, console=console(), forward=forward)
     exit_with(code)

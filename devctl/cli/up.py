@@ -16,7 +16,7 @@ def up(
     keep: bool = typer.Option(False, "--keep", help="Leave deployed objects when the dev loop ends (--cleanup=false)."),
     recreate: bool = typer.Option(False, "--recreate", help="Delete and re-create the cluster when its spec drifted."),
     only: str = typer.Option(
-        None, "--only", metavar="STEP", help="Run one part: hosts, cluster, ingress, secrets or build."
+        None, "--only", metavar="STEP", help="Run one part: hosts, cluster, ingress, infra, secrets or build."
     ),
     profile: str = typer.Option(None, "--profile", "-p", metavar="NAME", help="Skaffold profile (e.g. services)."),
     ingress_manifest: str = typer.Option(
@@ -26,6 +26,9 @@ def up(
         False, "--no-sudo", help="If the hosts file needs sudo, print the command instead of running it."
     ),
     no_build: bool = typer.Option(False, "--no-build", help="Skip the image pre-build (Skaffold builds in dev)."),
+    forward: bool = typer.Option(
+        False, "--forward", help="Forward local ports to the stores and services while the loop runs (devctl forward)."
+    ),
     no_install: bool = typer.Option(
         False,
         "--no-install",
@@ -65,4 +68,4 @@ def up(
         return
     from devctl.devloop.run import run_dev
 
-    exit_with(run_dev(c, keep=keep, profile=c.cfg.skaffold_profile or None, console=err_console()))
+    exit_with(run_dev(c, keep=keep, profile=c.cfg.skaffold_profile or None, console=err_console(), forward=forward))
