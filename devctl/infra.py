@@ -60,10 +60,13 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _comparable(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """An applied object as kubectl records it, without the namespace (kubectl adds it when it is missing)."""
+    """An object as kubectl apply records it, less what kubectl adds: the namespace when it was missing, and
+    an empty ``metadata.annotations`` (GetModifiedConfiguration sets the annotations without its own)."""
     out = json.loads(json.dumps(obj))
     metadata = out.get("metadata") or {}
     metadata.pop("namespace", None)
+    if metadata.get("annotations") == {}:
+        del metadata["annotations"]
     return dict(out)
 
 

@@ -51,6 +51,8 @@ CLAIM = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name
     ("live", "stale"),
     [
         ([applied(DEPLOYMENT), applied(CLAIM)], []),
+        # kubectl records `"annotations": {}` for an object that has none (GetModifiedConfiguration).
+        ([applied(DEPLOYMENT, metadata={"name": "auth-mongo", "annotations": {}}), applied(CLAIM)], []),
         ([applied(DEPLOYMENT)], ["PersistentVolumeClaim/auth-mongo-data"]),
         ([applied(DEPLOYMENT, spec={"replicas": 2}), applied(CLAIM)], ["Deployment/auth-mongo"]),
         ([{**applied(CLAIM), "metadata": {"name": "auth-mongo-data", "namespace": "default"}}, applied(DEPLOYMENT)],

@@ -368,8 +368,16 @@ def apply(a: Args, ctx: str) -> int:
                 prev = objs.get(k)
                 new_md["creationTimestamp"] = (prev or {}).get("metadata", {}).get("creationTimestamp") or co._now()
                 ann = new_md.setdefault("annotations", {})
-                # kubectl apply records what it applied, as given (stringData included, in plain text).
-                ann["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(doc, sort_keys=True)
+                # kubectl apply records what it applied, as given (stringData included, in plain text), with the
+                # namespace the resource builder set (SetNamespace) and its annotations, `{}` when there are none
+                # (pkg/util/apply.go GetModifiedConfiguration), encoded as Go's json does (sorted keys, no spaces).
+                recorded = json.loads(json.dumps(doc))
+                recorded_md = recorded.setdefault("metadata", {})
+                if namespaced:
+                    recorded_md["namespace"] = ns
+                recorded_md["annotations"] = dict(recorded_md.get("annotations") or {})
+                ann["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(
+                    recorded, sort_keys=True, separators=(",", ":"))
                 if prev is not None and verb == "unchanged":
                     ann["fake/applied-at"] = prev["metadata"].get("annotations", {}).get("fake/applied-at", time.time())
                 else:
