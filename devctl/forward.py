@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 from devctl.context import Context
 from devctl.errors import DevctlError
-from devctl.runner import Background
 from devctl.topology import NAMESPACE, Topology
 
 ADDRESS = "127.0.0.1"
@@ -114,7 +113,6 @@ class _Forward:
     state: str = "starting"
     error: str = ""
     settled: threading.Event = field(default_factory=threading.Event)  # up, or failed once
-    proc: Background | None = None
 
 
 class Forwarder:
@@ -233,8 +231,6 @@ class Forwarder:
         args = ["port-forward", "-n", NAMESPACE, f"service/{f.service}", "--address", ADDRESS]
         args += [f"{f.local[p.remote]}:{p.remote}" for p in f.ports]
         proc = self.ctx.kubectl.stream(*args, on_stdout=out, on_stderr=lambda line: errors.append(line.rstrip()))
-        with self._lock:
-            f.proc = proc
         code = proc.wait(0.2)
         while code is None and not self._stop.is_set():
             code = proc.wait(0.2)

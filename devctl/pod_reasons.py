@@ -161,25 +161,6 @@ def _probe_failure(pod: Obj, events: Sequence[Obj]) -> str | None:
     return f"not ready: {str(latest.get('message') or '').strip()}"
 
 
-def crashed(pods: Iterable[Obj]) -> list[tuple[str, str]]:
-    """(pod, container) of every container that has terminated before: its previous log can say why."""
-    out = []
-    for pod in pods:
-        for cs in _status(pod).get("containerStatuses") or []:
-            if (cs.get("lastState") or {}).get("terminated") and not cs.get("ready"):
-                out.append((str(_md(pod).get("name")), str(cs.get("name"))))
-    return out
-
-
-def needs_events(pods: Iterable[Obj]) -> bool:
-    """A container runs but is not ready: only the kubelet's events say what its probe answered."""
-    return any(
-        "running" in (cs.get("state") or {}) and not cs.get("ready")
-        for pod in pods
-        for cs in _status(pod).get("containerStatuses") or []
-    )
-
-
 # --- the verdict --------------------------------------------------------------------------------------
 
 
@@ -197,6 +178,32 @@ def _container_reason(pod: Obj) -> tuple[str, str] | None:
         if terminated:
             return "last run: " + termination_text(pod, str(cs.get("name")), terminated), str(cs.get("name"))
     return None
+
+
+def log_target(pods: Sequence[Obj]) -> tuple[str, str] | None:
+    """(pod, container) whose previous log the reason quotes: the container the reason names, when it has
+    run and ended before (a crash); None otherwise."""
+    for pod in _newest_first(pods):
+        found = _container_reason(pod)
+        if found is None:
+            continue
+        statuses: list[Mapping[str, Any]] = _status(pod).get("containerStatuses") or []
+        cs = next((s for s in statuses if s.get("name") == found[1]), {})
+        ended = (cs.get("lastState") or {}).get("terminated") or (cs.get("state") or {}).get("terminated")
+        return (str(_md(pod).get("name")), found[1]) if ended else None
+    return None
+
+
+def needs_events(pods: Sequence[Obj]) -> bool:
+    """Only the kubelet's events say what a readiness probe answered: read them when a container runs unready
+    and nothing its status says comes first."""
+    if any(_container_reason(pod) for pod in pods):
+        return False
+    return any(
+        "running" in (cs.get("state") or {}) and not cs.get("ready")
+        for pod in pods
+        for cs in _status(pod).get("containerStatuses") or []
+    )
 
 
 def _starting(pod: Obj) -> str | None:
@@ -231,12 +238,13 @@ def reason(
 # --- the extra reads ----------------------------------------------------------------------------------
 
 
-def fetch_extras(ctx: Context, pods: Sequence[Obj], namespace: str) -> Extras:
-    """For pods that are not ready: their Unhealthy events (one call, when a container runs unready) and each
-    crashed container's last log line (one call each, at the same time). Failures leave a part out."""
-    pairs = crashed(pods)
+def fetch_extras(ctx: Context, services: Sequence[Sequence[Obj]], namespace: str) -> Extras:
+    """For services that are not ready (each given by its pods): the Unhealthy events (one call, when one of
+    them needs them) and the last log line of each one's crashed container (one call per service, all at
+    once). A read that fails leaves its part out."""
+    pairs = [target for pods in services if (target := log_target(pods))]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        events = pool.submit(_events, ctx, namespace) if needs_events(pods) else None
+        events = pool.submit(_events, ctx, namespace) if any(needs_events(pods) for pods in services) else None
         lines = {pair: pool.submit(_last_line, ctx, namespace, *pair) for pair in pairs}
         got = {pair: line for pair, future in lines.items() if (line := future.result())}
         return Extras(tuple(events.result()) if events is not None else (), got)

@@ -278,8 +278,7 @@ def with_reasons(
         return tuple(rows)
     kinds = by_kind(items)
     pods = _pods_by_app(items)
-    theirs = [p for r in red for p in pods.get(r.name, [])]
-    extras = pod_reasons.fetch_extras(ctx, theirs, NAMESPACE)
+    extras = pod_reasons.fetch_extras(ctx, [pods.get(r.name, []) for r in red], NAMESPACE)
     nodes, everyone = kinds.get("Node", []), kinds.get("Pod", [])
     reasons = {r.name: pod_reasons.reason(pods.get(r.name, []), nodes, everyone, extras) for r in red}
     return tuple(dataclasses.replace(r, reason=reasons.get(r.name)) if r.name in reasons else r for r in rows)

@@ -123,17 +123,21 @@ def test_the_reason_is_the_first_that_applies(pods: list[dict[str, Any]], extras
     assert pr.reason(pods, [NODE], others + pods, extras) == expected
 
 
-def test_only_crashed_containers_have_a_previous_log_to_read() -> None:
+def test_the_previous_log_is_read_only_for_the_crashed_container_the_reason_names() -> None:
     crashed = pod(state=waiting("CrashLoopBackOff", BACKOFF), last=terminated(1, "Error"))
-    assert pr.crashed([crashed, pod(), pod(ready=True, last=terminated(1, "Error"))]) == [
-        ("auth-7d9c5b6f4-x2x9q", "auth")
-    ]
+    assert pr.log_target([crashed]) == ("auth-7d9c5b6f4-x2x9q", "auth")
+    older = pod(name="auth-old", created="2026-01-01T09:00:00Z", state=waiting("CrashLoopBackOff", BACKOFF),
+                last=terminated(1, "Error"))  # fmt: skip
+    assert pr.log_target([older, crashed]) == ("auth-7d9c5b6f4-x2x9q", "auth")  # one read: the newest pod's
+    assert pr.log_target([pod("Pending", waiting("ImagePullBackOff"))]) is None  # it never ran
+    assert pr.log_target([pod()]) is None
 
 
-def test_events_are_read_only_for_a_container_that_runs_unready() -> None:
+def test_events_are_read_only_when_a_container_runs_unready_and_nothing_else_says_why() -> None:
     assert pr.needs_events([pod()])
     assert not pr.needs_events([pod(ready=True)])
     assert not pr.needs_events([pod("Pending", waiting("ImagePullBackOff"))])
+    assert not pr.needs_events([pod(last=terminated(137, "OOMKilled"))])  # its last run says it
 
 
 @pytest.mark.parametrize(("quantity", "n", "text"), [("128Mi", 2**27, "128Mi"), ("3969436Ki", 3969436 * 1024, "3.8Gi"),
