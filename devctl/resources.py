@@ -68,7 +68,7 @@ def _quantity(quantity: str | int | float) -> float:
 
 
 @dataclass(frozen=True)
-class Workload:
+class WorkloadClaim:
     """One workload's claim, summed over its containers and replicas."""
 
     name: str  # Kind/name
@@ -81,7 +81,7 @@ class Workload:
 
 @dataclass(frozen=True)
 class StackResources:
-    workloads: tuple[Workload, ...]
+    workloads: tuple[WorkloadClaim, ...]
 
     @property
     def memory_requests(self) -> int:
@@ -126,7 +126,7 @@ def of_manifests(root: Path) -> StackResources:
     return of_objects(m.obj for m in manifests.load(root))
 
 
-def workload(obj: Mapping[str, Any]) -> Workload | None:
+def workload(obj: Mapping[str, Any]) -> WorkloadClaim | None:
     """A workload's claim; None for objects that run no containers. A pod's effective request is the larger
     of its containers' sum and its biggest init container (they run before, not beside, the others)."""
     kind = obj.get("kind")
@@ -146,7 +146,7 @@ def workload(obj: Mapping[str, Any]) -> Workload | None:
         return max(sum(c[index] for c in containers), max((c[index] for c in inits), default=0))
 
     unbounded = tuple(f"{name} container {c.get('name')}" for c in pod.get("containers") or [] if _limit(c) is None)
-    return Workload(
+    return WorkloadClaim(
         name,
         memory_request=int(effective(0)) * replicas,
         memory_limit=int(effective(1)) * replicas,

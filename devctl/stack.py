@@ -21,6 +21,9 @@ SECRET_KEYS: tuple[str, ...] = ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET")
 # The Skaffold profile that builds the real tour sources instead of the stand-in image.
 SOURCES_PROFILE = "services"
 
+# Where `devctl data seed` reads and `devctl data dump` writes: seed/<service>/<collection>.json.
+SEED_DIR = Path("seed")
+
 
 def image_name(service: str) -> str:
     return IMAGE_PREFIX + service

@@ -10,7 +10,10 @@ the module that owns the fact, from that one reading:
 - registry: its container runs, published where the configuration says (``devctl.cluster.plan``);
 - ingress: the controller's own verdict (``devctl.ingress``), the one ``devctl up`` waits for;
 - hosts: ``devctl.hosts.entry``'s verdict on the file;
-- service: Deployment ``<name>`` in ``default`` has all desired replicas ready.
+- service: Deployment ``<name>`` in ``default`` has all desired replicas ready (and so has every other Deployment
+  there: the infrastructure ``devctl up`` applies, MongoDB, Redis, NATS); when not, ``reason`` says why
+  (``devctl.pod_reasons``, from the same reading, plus the crashed containers' last log lines and failing
+  probes' events for those services only: a healthy stack costs one kubectl call).
 """
 
 from __future__ import annotations
@@ -28,6 +31,17 @@ from devctl.cluster.plan import registry_drift
 from devctl.cluster.spec import CLUSTER_FIELDS, STAMP_NAME, STAMP_NAMESPACE, ClusterSpec, diff, read_stamp
 from devctl.config import Config
 from devctl.context import Context
+from devctl.deployment_health import (
+    NAMESPACE,
+    ServiceRow,
+    by_kind,
+    name_of,
+    namespace_of,
+    other_deployments,
+    service_rows,
+    unknown_rows,
+    with_reasons,
+)
 from devctl.engine import products
 from devctl.errors import CommandError, CommandTimeout, DevctlError
 from devctl.hosts import entry as hosts_entry
@@ -36,7 +50,6 @@ from devctl.stack import SERVICES
 from devctl.tools.docker import DockerInfo
 from devctl.tools.kubectl import API_OK, UNREACHABLE, ApiAccess, cluster_unreachable
 
-NAMESPACE = "default"
 # One read for everything in the cluster that status judges.
 RESOURCES = "nodes,deployments,pods,services,configmaps,validatingwebhookconfigurations,endpointslices"
 KUBECTL_TIMEOUT = 20.0
@@ -105,33 +118,19 @@ class HostsHealth:
 
 
 @dataclass(frozen=True)
-class ServiceRow:
-    name: str
-    ready: int | None  # None: not known (the API did not answer)
-    desired: int | None
-    restarts: int | None
-    age_seconds: int | None  # of the newest pod (time since the last rollout or restart of a pod)
-    image: str | None  # None: not known (not deployed, or the API did not answer)
-    deployed: bool | None
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.deployed and self.desired and self.ready is not None and self.ready >= self.desired)
-
-
-@dataclass(frozen=True)
 class StatusReport:
     cluster: ClusterHealth
     registry: RegistryHealth
     ingress: IngressHealth
     hosts: HostsHealth
     services: tuple[ServiceRow, ...]
+    infrastructure: tuple[ServiceRow, ...] = ()  # the other Deployments in the namespace (MongoDB, Redis, NATS)
     engine: EngineName | None = None  # None: the engine did not answer
 
     @property
     def healthy(self) -> bool:
         parts = (self.cluster.ok, self.registry.ok, self.ingress.ok, self.hosts.ok)
-        return all(parts) and all(s.ok for s in self.services)
+        return all(parts) and all(s.ok for s in (*self.services, *self.infrastructure))
 
     @property
     def next_step(self) -> str | None:
@@ -145,6 +144,8 @@ class StatusReport:
         failing = [s.name for s in self.services if not s.ok]
         if failing:
             return f"see why with `devctl logs {' '.join(failing)}`"
+        if any(not s.ok for s in self.infrastructure):
+            return "run `devctl up` to apply the databases, Redis and NATS (each row says why it waits)"
         return None
 
     def to_json(self) -> dict[str, Any]:
@@ -182,96 +183,13 @@ class StatusReport:
                 "detail": i.detail,
             },
             "hosts": {"host": h.host, "ip": h.ip, "state": h.state, "ok": h.ok, "detail": h.detail},
-            "services": [
-                {
-                    "name": s.name,
-                    "deployed": s.deployed,
-                    "ready": s.ready,
-                    "desired": s.desired,
-                    "restarts": s.restarts,
-                    "age_seconds": s.age_seconds,
-                    "image": s.image,
-                    "ok": s.ok,
-                }
-                for s in self.services
-            ],
+            "services": [s.to_json() for s in self.services],
+            "infrastructure": [s.to_json() for s in self.infrastructure],
             "engine": None if self.engine is None else {"name": self.engine.name, "context": self.engine.context},
         }
 
 
 # --- pure judgements -------------------------------------------------------------------------------
-
-
-def _ts(text: Any) -> datetime.datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _ns(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("namespace") or "")
-
-
-def _name(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name") or "")
-
-
-def by_kind(items: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    out: dict[str, list[Mapping[str, Any]]] = {}
-    for it in items:
-        out.setdefault(str(it.get("kind") or ""), []).append(it)
-    return out
-
-
-def service_rows(
-    items: Iterable[Mapping[str, Any]], services: Sequence[str], now: datetime.datetime
-) -> tuple[ServiceRow, ...]:
-    """One row per service from Deployments and Pods (namespace default, pod label ``app: <name>``)."""
-    kinds = by_kind(items)
-    deps = {_name(d): d for d in kinds.get("Deployment", []) if _ns(d) == NAMESPACE}
-    pods: dict[str, list[Mapping[str, Any]]] = {}
-    for p in kinds.get("Pod", []):
-        if _ns(p) == NAMESPACE:
-            app = ((p.get("metadata") or {}).get("labels") or {}).get("app")
-            if isinstance(app, str):
-                pods.setdefault(app, []).append(p)
-    rows = []
-    for name in services:
-        dep = deps.get(name)
-        if dep is None:
-            rows.append(ServiceRow(name, 0, 0, None, None, None, False))
-            continue
-        spec = dep.get("spec") or {}
-        status = dep.get("status") or {}
-        containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or [{}]
-        mine = pods.get(name, [])
-        restarts = sum(
-            int(cs.get("restartCount") or 0)
-            for p in mine
-            for cs in ((p.get("status") or {}).get("containerStatuses") or [])
-        )
-        stamps = [t for p in mine if (t := _ts((p.get("metadata") or {}).get("creationTimestamp")))]
-        born = max(stamps) if stamps else _ts((dep.get("metadata") or {}).get("creationTimestamp"))
-        age = max(0, int((now - born).total_seconds())) if born else None
-        rows.append(
-            ServiceRow(
-                name=name,
-                ready=int(status.get("readyReplicas") or 0),
-                desired=int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1),
-                restarts=restarts,
-                age_seconds=age,
-                image=str(containers[0].get("image") or "") or None,
-                deployed=True,
-            )
-        )
-    return tuple(rows)
-
-
-def unknown_rows(services: Sequence[str]) -> tuple[ServiceRow, ...]:
-    return tuple(ServiceRow(n, None, None, None, None, None, None) for n in services)
 
 
 def node_counts(items: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
@@ -286,10 +204,8 @@ def node_counts(items: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
 
 def stamp_drift(items: Iterable[Mapping[str, Any]], cfg: Config) -> tuple[str, ...] | None:
     """What differs between the spec stamped into the cluster and the configuration (None: no stamp)."""
-    cm = next(
-        (c for c in by_kind(items).get("ConfigMap", []) if _ns(c) == STAMP_NAMESPACE and _name(c) == STAMP_NAME),
-        None,
-    )
+    maps = by_kind(items).get("ConfigMap", [])
+    cm = next((c for c in maps if namespace_of(c) == STAMP_NAMESPACE and name_of(c) == STAMP_NAME), None)
     stamp = read_stamp(dict(cm)) if cm is not None else None
     if stamp is None:
         return None
@@ -429,35 +345,30 @@ def collect(ctx: Context, services: Sequence[str] = SERVICES) -> StatusReport:
         hosts = hosts_health(ctx.cfg)
         reading = api.result()
     now = datetime.datetime.now(datetime.timezone.utc)
-    rows = service_rows(reading.items, services, now) if reading.access == API_OK else unknown_rows(services)
+    rows = unknown_rows(services)
+    stores: tuple[ServiceRow, ...] = ()
+    if reading.access == API_OK:
+        others = other_deployments(reading.items, services)
+        judged = with_reasons(ctx, service_rows(reading.items, [*services, *others], now), reading.items)
+        rows, stores = judged[: len(services)], judged[len(services) :]
     return StatusReport(
         cluster=cluster_health(ctx.cfg, reading, docker),
         registry=registry_health(ctx.cfg, docker),
         ingress=ingress_health(ctx.cfg, reading),
         hosts=hosts,
         services=rows,
+        infrastructure=stores,
         engine=engine.result(),
     )
 
 
-def pod_counts(ctx: Context, services: Sequence[str]) -> dict[str, tuple[int, int, int]]:
-    """Ready, desired and restarts per Deployment in ``default`` (the dev loop's table), one kubectl call."""
-    api = read_cluster(ctx, "deployments,pods", all_namespaces=False)
+def pod_counts(ctx: Context, services: Sequence[str]) -> dict[str, tuple[int, int, int, str | None]]:
+    """Ready, desired, restarts and the reason it is not ready per Deployment in ``default`` (the dev loop's
+    table): one kubectl call, plus the reasons' reads while a service is not ready."""
+    api = read_cluster(ctx, "deployments,pods,nodes", all_namespaces=False)
     if api.access != API_OK:
         return {}
     now = datetime.datetime.now(datetime.timezone.utc)
-    names = list(services) + sorted(
-        {_name(d) for d in by_kind(api.items).get("Deployment", []) if _name(d) not in services}
-    )
-    rows = service_rows(api.items, names, now)
-    return {r.name: (r.ready or 0, r.desired or 0, r.restarts or 0) for r in rows if r.deployed}
-
-
-def age_text(seconds: int | None) -> str:
-    """kubectl's AGE column style: 45s, 12m, 5h, 3d."""
-    if seconds is None:
-        return "-"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    names = [*services, *other_deployments(api.items, services)]
+    rows = with_reasons(ctx, service_rows(api.items, names, now), api.items)
+    return {r.name: (r.ready or 0, r.desired or 0, r.restarts or 0, r.reason) for r in rows if r.deployed}

@@ -66,7 +66,7 @@ def _app_container(service: str) -> dict[str, Any]:
 # --- validity -----------------------------------------------------------------------------------------
 
 
-def test_k8s_holds_only_yaml_files_because_skaffold_applies_all_of_it() -> None:
+def test_k8s_holds_only_yaml_files_because_skaffold_and_up_apply_all_of_it() -> None:
     files = [p for p in K8S.rglob("*") if p.is_file()]
     assert files
     assert [p.name for p in files if p.suffix != ".yaml"] == []
@@ -241,12 +241,16 @@ def test_built_images_are_never_pulled_always() -> None:
             assert c.get("imagePullPolicy") == "IfNotPresent", workload
 
 
-def test_other_images_are_pinned_by_tag() -> None:
-    for workload, c in _containers():
-        if c["image"] in BUILT_IMAGES:
-            continue
-        name, _, tag = c["image"].rpartition(":")
-        assert name and tag and tag != "latest" and "/" not in tag, f"{workload}: {c['image']} is not pinned"
+PINNED = re.compile(r"(?P<name>[a-z0-9./-]+):(?P<tag>[A-Za-z0-9._-]+)@sha256:[0-9a-f]{64}")
+
+
+def test_third_party_images_are_pinned_by_tag_and_digest() -> None:
+    # A tag moves; the digest is what a re-created cluster pulls again (each file says where it is from).
+    third_party = [(w, c["image"]) for w, c in _containers() if c["image"] not in BUILT_IMAGES]
+    assert len(third_party) == 8  # 5 MongoDB, 2 Redis, 1 NATS
+    for workload, image in third_party:
+        m = PINNED.fullmatch(image)
+        assert m and m["tag"] != "latest", f"{workload}: {image} is not pinned by tag@sha256 digest"
 
 
 # --- infrastructure -----------------------------------------------------------------------------------
@@ -275,6 +279,53 @@ def test_nats_streaming_serves_cluster_tour_on_4222() -> None:
     monitor = args[args.index("-m") + 1]
     assert {p["name"]: p["containerPort"] for p in nats["ports"]}["monitor"] == int(monitor)
     assert 4222 in [p["port"] for p in SERVICES["nats"]["spec"]["ports"]]
+
+
+INFRA = K8S / "infra"
+CLAIMS = _of_kind("PersistentVolumeClaim")
+
+
+def _claims_of(deployment: dict[str, Any]) -> list[str]:
+    volumes = deployment["spec"]["template"]["spec"].get("volumes", [])
+    return [v["persistentVolumeClaim"]["claimName"] for v in volumes if "persistentVolumeClaim" in v]
+
+
+def test_the_infrastructure_lives_in_k8s_infra_and_the_services_outside_it() -> None:
+    infra = {m.obj["metadata"]["name"] for m in manifests.load(INFRA) if m.kind == "Deployment"}
+    assert infra == {f"{s}-mongo" for s in ("auth", "booking", "payment", "review", "tour")} | {
+        "review-redis", "expiration-redis", "nats"}  # fmt: skip
+    assert set(DEPLOYMENTS) - infra == set(stack.SERVICES)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in DEPLOYMENTS if n not in stack.SERVICES))
+def test_every_store_keeps_its_data_on_its_own_claim_of_kinds_standard_class(name: str) -> None:
+    deployment = DEPLOYMENTS[name]
+    (claim,) = _claims_of(deployment)
+    assert claim == f"{name}-data" and claim in CLAIMS
+    spec = CLAIMS[claim]["spec"]
+    assert spec["storageClassName"] == "standard"  # kind's default (local-path), const_storage.go
+    assert spec["accessModes"] == ["ReadWriteOnce"]
+    # One server per data directory: a rolling update would start the new pod while the old one holds it.
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts == {"data": {"mongo": "/data/db", "redis": "/data", "nats": "/data"}[container["name"]]}
+    assert not [v for v in deployment["spec"]["template"]["spec"]["volumes"] if "emptyDir" in v]
+
+
+def test_every_claim_is_used_by_exactly_one_deployment() -> None:
+    users = [c for d in DEPLOYMENTS.values() for c in _claims_of(d)]
+    assert sorted(users) == sorted(CLAIMS)
+
+
+def test_redis_and_nats_write_to_their_volumes() -> None:
+    for name in ("review-redis", "expiration-redis"):
+        (redis,) = DEPLOYMENTS[name]["spec"]["template"]["spec"]["containers"]
+        args = redis["args"]
+        assert args[args.index("--appendonly") + 1] == "yes" and args[args.index("--dir") + 1] == "/data"
+    (nats,) = DEPLOYMENTS["nats"]["spec"]["template"]["spec"]["containers"]
+    args = nats["args"]
+    assert args[args.index("-st") + 1] == "FILE" and args[args.index("-dir") + 1].startswith("/data/")
 
 
 def test_every_container_has_cpu_and_memory_requests_within_limits() -> None:

@@ -56,8 +56,23 @@ def test_the_schema_check_rejects_a_misspelled_field() -> None:
         jsonschema.validate(broken, _schema(CONFIG["apiVersion"]))
 
 
-def test_manifests_are_everything_under_k8s() -> None:
-    assert CONFIG["manifests"] == {"rawYaml": ["k8s/**"]}
+def _skaffold_deploys(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The objects rawYaml names (Python's glob reads `*` as Go's filepath.Glob does: one path segment)."""
+    files = sorted({p for pattern in config["manifests"]["rawYaml"] for p in REPO.glob(pattern)})
+    return [d for f in files for d in yaml.safe_load_all(f.read_text()) if d]
+
+
+def test_skaffold_deploys_the_services_and_their_ingress_and_none_of_the_infrastructure() -> None:
+    # Skaffold deletes what it deployed on Ctrl-C; the databases (k8s/infra/, applied by `up`) must stay.
+    deployed = _skaffold_deploys(CONFIG)
+    deployments = sorted(d["metadata"]["name"] for d in deployed if d["kind"] == "Deployment")
+    assert deployments == sorted(stack.SERVICES)
+    assert [d["metadata"]["name"] for d in deployed if d["kind"] == "Ingress"] == ["tour-ingress"]
+    assert not [d for d in deployed if d["kind"] == "PersistentVolumeClaim"]
+    infra = {(d["kind"], d["metadata"]["name"]) for f in (REPO / "k8s" / "infra").glob("*.yaml")
+             for d in yaml.safe_load_all(f.read_text()) if d}  # fmt: skip
+    assert infra and not infra & {(d["kind"], d["metadata"]["name"]) for d in deployed}
+    assert all("manifests" not in p for p in CONFIG.get("profiles") or []), "a profile may not deploy more"
 
 
 def test_default_build_is_the_stand_in_for_all_seven_services() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from devctl import deployment_health
 from devctl import status as st
 from devctl.stack import SERVICES
 from tests.conftest import REPO, FakeWorld, run_cli
@@ -52,13 +53,13 @@ def test_service_rows_sum_restarts_and_age_the_newest_pod() -> None:
         pod("tour", "2026-01-01T11:00:00Z", restarts=9),  # another service's pod
         deployment("auth", ns="other", ready=0),  # same name elsewhere: not ours
     ]
-    (row,) = st.service_rows(items, ["auth"], NOW)
+    (row,) = deployment_health.service_rows(items, ["auth"], NOW)
     assert (row.ready, row.desired, row.restarts, row.age_seconds, row.image) == (1, 2, 3, 60, "csup96/tour-auth:abc")
     assert row.deployed and not row.ok
 
 
 def test_a_service_without_its_deployment_is_not_deployed() -> None:
-    (row,) = st.service_rows([], ["review"], NOW)
+    (row,) = deployment_health.service_rows([], ["review"], NOW)
     assert (row.deployed, row.ok, row.ready, row.desired) == (False, False, 0, 0)
 
 
@@ -120,7 +121,7 @@ def test_the_ingress_part_is_the_controllers_own_verdict(
 
 @pytest.mark.parametrize(("seconds", "text"), [(None, "-"), (5, "5s"), (125, "2m"), (7300, "2h"), (200000, "2d")])
 def test_age_reads_like_kubectl(seconds: int | None, text: str) -> None:
-    assert st.age_text(seconds) == text
+    assert deployment_health.age_text(seconds) == text
 
 
 # --- through the fake tools -------------------------------------------------------------------------
@@ -181,7 +182,9 @@ def test_a_healthy_environment_exits_0_from_one_kubectl_call(world: FakeWorld) -
 
 def test_the_json_keys_are_stable(world: FakeWorld) -> None:
     _, data = status_json()
-    assert list(data) == ["healthy", "next_step", "cluster", "registry", "ingress", "hosts", "services", "engine"]
+    assert list(data) == [
+        "healthy", "next_step", "cluster", "registry", "ingress", "hosts", "services", "infrastructure", "engine",
+    ]  # fmt: skip
     assert data["engine"] == {"name": "Docker Engine", "context": "default"}  # the fake plays a Linux dockerd
     assert list(data["cluster"]) == [
         "name", "context", "exists", "running", "api", "nodes_ready", "nodes_total", "drift", "ok", "detail",
@@ -190,7 +193,7 @@ def test_the_json_keys_are_stable(world: FakeWorld) -> None:
     assert list(data["ingress"]) == ["installed", "controller_ready", "admitting", "ok", "detail"]
     assert list(data["hosts"]) == ["host", "ip", "state", "ok", "detail"]
     assert list(data["services"][0]) == [
-        "name", "deployed", "ready", "desired", "restarts", "age_seconds", "image", "ok",
+        "name", "deployed", "ready", "desired", "restarts", "age_seconds", "image", "ok", "reason",
     ]  # fmt: skip
 
 
@@ -371,3 +374,117 @@ def test_what_is_not_known_is_null_and_the_next_step_is_named(fake_tools: FakeWo
     res = run_cli("status")
     assert res.stdout.strip().splitlines()[-1] == "not healthy"
     assert res.stderr.strip().splitlines()[-1].startswith("ERROR: not healthy — run `devctl up`")
+
+
+# --- why a service is not ready (devctl.pod_reasons through the fake cluster's pods) -------------------------
+
+
+# Each failure shape of the fake's pods (tests/fakes/fakelib/sim_pods.py) and the reason devctl gives for it.
+FAILURES = [
+    ("CrashLoopBackOff", "CrashLoopBackOff: exit code 1 (Error); last log: Error: connect ECONNREFUSED"),
+    ("OOMKilled", "CrashLoopBackOff: OOMKilled at the memory limit 256Mi (exit code 137); last log: Error"),
+    ("ImagePullBackOff", "ImagePullBackOff: image csup96/tour-auth"),
+    ("ErrImagePull", "ErrImagePull: image csup96/tour-auth: rpc error: code = NotFound desc = failed to pull"),
+    ("CreateContainerConfigError", "couldn't find key JWT_ACCESS_SECRET in Secret default/tour-secrets"),
+    ("Unschedulable", "Unschedulable: 0/1 nodes are available: 1 Insufficient memory. "),
+    ("ReadinessFailed", "not ready: Readiness probe failed: dial tcp 10.244.0."),
+]
+
+
+def failing_auth(world: FakeWorld, shape: str) -> None:
+    run("kubectl", "--context", "kind-tour", "apply", "-f", "-", input=AUTH_WITH_SECRET)
+    world.set_knob("pod_failures", {"auth": shape})
+    world.set_knob("previous_logs", {"auth": ["listening on 3000", "Error: connect ECONNREFUSED 10.96.0.5:27017"]})
+
+
+@pytest.mark.parametrize(("shape", "reason"), FAILURES)
+def test_each_failure_is_explained_in_the_json_and_the_table(world: FakeWorld, shape: str, reason: str) -> None:
+    failing_auth(world, shape)
+    code, data = status_json()
+    auth = next(s for s in data["services"] if s["name"] == "auth")
+    assert code == 1 and auth["ok"] is False
+    assert reason in auth["reason"], auth["reason"]
+    assert all(s["reason"] is None for s in data["services"] if s["name"] != "auth")  # ready, or not deployed
+    table = run_cli("status").stdout
+    assert "Why not ready" in table and reason.split(";")[0] in " ".join(table.split())
+
+
+# The stand-in's Deployment as k8s/auth.yaml has it: JWT_ACCESS_SECRET comes from Secret tour-secrets.
+AUTH_WITH_SECRET = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: auth, labels: {app: auth}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: auth}}
+  template:
+    metadata: {labels: {app: auth}}
+    spec:
+      containers:
+        - name: auth
+          image: csup96/tour-auth
+          env:
+            - name: JWT_ACCESS_SECRET
+              valueFrom: {secretKeyRef: {name: tour-secrets, key: JWT_ACCESS_SECRET}}
+          resources: {requests: {memory: 64Mi}, limits: {memory: 256Mi}}
+"""
+
+
+def test_the_warm_path_is_one_kubectl_call_and_a_red_service_adds_only_its_own_reads(world: FakeWorld) -> None:
+    assert status_json()[0] == 0
+    assert len(world.calls("kubectl", probes=False)) == 1
+    world.clear_calls()
+    world.set_knob("pod_failures", {"auth": "CrashLoopBackOff"})
+    assert status_json()[0] == 1
+    reads = [c["argv"][2:] for c in world.calls("kubectl", probes=False)]
+    assert len(reads) == 2 and reads[1][:2] == ["logs", reads[1][1]] and "--previous" in reads[1], reads
+    world.clear_calls()
+    world.set_knob("pod_failures", {"auth": "ReadinessFailed"})
+    status_json()
+    reads = [c["argv"][2:] for c in world.calls("kubectl", probes=False)]
+    assert reads[1] == ["get", "events", "-n", "default", "--field-selector", "reason=Unhealthy", "-o", "json"]
+    assert world.assert_pinned() == 2
+
+
+@pytest.mark.parametrize(("shape", "reason"), FAILURES)
+def test_the_dev_loops_table_shows_why_a_row_is_not_ready(world: FakeWorld, shape: str, reason: str) -> None:
+    from rich.console import Console
+
+    from devctl import config
+    from devctl.context import Context
+    from devctl.devloop.live import LiveView
+    from devctl.devloop.model import DevModel, PodCounts
+    from devctl.devloop.texts import Frame
+    from devctl.report import SilentReporter
+
+    failing_auth(world, shape)
+    # What the dev loop's poll reads every few seconds (devctl.devloop.run), into the live table.
+    counts = st.pod_counts(Context.create(config.load({}), reporter=SilentReporter()), SERVICES)
+    assert counts["auth"][:2] == (0, 1) and reason in str(counts["auth"][3])
+    assert counts["tour"] == (1, 1, 0, None)
+    model = DevModel(SERVICES, {})
+    model.set_pods({n: PodCounts(*c) for n, c in counts.items()})
+    out = Console(record=True, width=400, color_system=None)
+    out.print(LiveView(out, model, Frame("http://tour.xyz", False, SERVICES))._table(model.rows()))
+    line = next(ln for ln in out.export_text().splitlines() if ln.startswith("auth "))
+    assert reason in line
+
+
+def test_the_databases_redis_and_nats_are_judged_too_and_say_why_they_wait(world: FakeWorld) -> None:
+    # What five 320Mi MongoDBs meet on a small Docker VM: no node has room for one more.
+    run("kubectl", "--context", "kind-tour", "apply", "-f", str(REPO / "k8s" / "infra"))
+    code, data = status_json()
+    assert code == 0 and data["healthy"] is True
+    assert [s["name"] for s in data["infrastructure"]] == sorted(
+        ["auth-mongo", "booking-mongo", "payment-mongo", "review-mongo", "tour-mongo", "review-redis",
+         "expiration-redis", "nats"])  # fmt: skip
+    world.set_knob("pod_failures", {"tour-mongo": "Unschedulable"})
+    code, data = status_json()
+    mongo = next(s for s in data["infrastructure"] if s["name"] == "tour-mongo")
+    assert code == 1 and mongo["ok"] is False
+    assert mongo["reason"].startswith("Unschedulable: 0/1 nodes are available: 1 Insufficient memory.")
+    # On the node: the other 4 MongoDBs (128Mi each), 2 Redis (16Mi), NATS (32Mi) and the ingress-nginx
+    # controller (90Mi in its kind manifest); this world's stand-ins request nothing.
+    assert mongo["reason"].endswith(
+        "(the pod requests 128Mi of memory; node tour-control-plane has 3.8Gi allocatable, 666Mi of it requested)")
+    table = " ".join(run_cli("status").stdout.split())
+    assert "STORE READY" in table and "tour-mongo 0/1" in table and "Insufficient memory" in table

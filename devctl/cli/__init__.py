@@ -29,11 +29,17 @@ from devctl.host_checks import NATIVE_WINDOWS
 
 # name -> (module under devctl.cli, one-line help for `devctl --help`).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "up": ("up", "Create everything (hosts entry, cluster, registry, ingress, secrets) and start the dev loop."),
+    "up": (
+        "up",
+        "Create everything (hosts entry, cluster, registry, ingress, databases, secrets) and start the dev loop.",
+    ),
     "down": ("down", "Stop the dev loop and delete the cluster (--registry, --hosts remove those too)."),
     "dev": ("dev", "Run only the Skaffold dev loop against an existing cluster."),
     "status": ("status", "Show cluster, registry, ingress, hosts entry and every service at a glance."),
     "logs": ("logs", "Print or follow the logs of one, several or all services, prefixed by service name."),
+    "data": ("data", "Empty, seed or dump the services' databases (their data survives Ctrl-C and `up`)."),
+    "forward": ("forward", "Forward local ports to the databases, Redis, NATS and services until Ctrl-C."),
+    "shell": ("shell", "Open a shell (or run a command) in a service's running container."),
     "hosts": ("hosts", "Add, remove or check the tour.xyz entry in the hosts file."),
     "routes": ("routes", "Show which service each URL reaches, computed the way ingress-nginx does."),
     "verify": ("verify", "Prove every Ingress route end to end against the running stack."),

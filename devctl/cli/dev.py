@@ -19,6 +19,9 @@ def dev(
     profile: str = typer.Option(
         None, "--profile", "-p", metavar="NAME", help="Skaffold profile(s) to activate [env DEVCTL_SKAFFOLD_PROFILE]."
     ),
+    forward: bool = typer.Option(
+        False, "--forward", help="Forward local ports to the stores and services while the loop runs (devctl forward)."
+    ),
 ) -> None:
     """Run only the dev loop, `skaffold dev`, against the cluster `devctl up` made.
 
@@ -36,5 +39,5 @@ def dev(
     context.cfg.require_repo()  # skaffold.yaml lives there
     if not context.cfg.dry_run:
         require_cluster(context)
-    code = run_dev(context, keep=keep, profile=context.cfg.skaffold_profile or None, console=console())
+    code = run_dev(context, keep=keep, profile=context.cfg.skaffold_profile or None, console=console(), forward=forward)
     exit_with(code)

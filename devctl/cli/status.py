@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -20,6 +20,7 @@ from devctl.cli._edge import command_app, console, exit_with, json_option, print
 from devctl.errors import Verdict
 
 if TYPE_CHECKING:
+    from devctl.deployment_health import ServiceRow
     from devctl.status import StatusReport
 
 app = command_app()
@@ -96,8 +97,6 @@ def render(report: StatusReport) -> Any:
     from rich.markup import escape
     from rich.table import Table
 
-    from devctl.status import age_text
-
     c, r, i, h = report.cluster, report.registry, report.ingress, report.hosts
     env = Table(box=None, show_header=False, pad_edge=False)
     env.add_column(no_wrap=True)
@@ -113,10 +112,32 @@ def render(report: StatusReport) -> Any:
     if report.engine is not None:
         env.add_row("engine", escape(report.engine.name), escape(f"context {report.engine.context}"))
 
-    svc = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("SERVICE", "READY", "RESTARTS", "AGE", "IMAGE"):
-        svc.add_column(col, no_wrap=True)
-    for s in report.services:
+    svc = _rows_table("SERVICE", report.services)
+    verdict = "[green]healthy[/]" if report.healthy else "[red]not healthy[/]"
+    parts: list[Any] = [env, "", svc, ""]
+    if report.infrastructure:
+        parts += [_rows_table("STORE", report.infrastructure), ""]
+    why = Table(box=None, show_header=False, pad_edge=False)
+    why.add_column(no_wrap=True)
+    why.add_column()
+    for s in (*report.services, *report.infrastructure):
+        if s.reason:
+            why.add_row(escape(s.name), f"[red]{escape(s.reason)}[/]")
+    if why.row_count:
+        parts += ["[bold]Why not ready[/]", why, ""]
+    return Group(*parts, verdict)
+
+
+def _rows_table(title: str, rows: Sequence[ServiceRow]) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from devctl.deployment_health import age_text
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in (title, "READY", "RESTARTS", "AGE", "IMAGE"):
+        table.add_column(col, no_wrap=True)
+    for s in rows:
         if s.deployed is False:
             ready = "[red]not deployed[/]"
         elif s.ready is None:
@@ -125,15 +146,18 @@ def render(report: StatusReport) -> Any:
             colour = "green" if s.ok else "red"
             ready = f"[{colour}]{s.ready}/{s.desired}[/]"
         restarts = "-" if s.restarts is None else str(s.restarts)
-        svc.add_row(escape(s.name), ready, restarts, age_text(s.age_seconds), escape(_short_image(s.image)))
-    verdict = "[green]healthy[/]" if report.healthy else "[red]not healthy[/]"
-    return Group(env, "", svc, "", verdict)
+        table.add_row(escape(s.name), ready, restarts, age_text(s.age_seconds), escape(_short_image(s.image)))
+    return table
 
 
 def _short_image(image: str | None) -> str:
-    """Skaffold tags images with their 64-hex ID (skaffold.md §3): show 12 like docker does."""
+    """Skaffold tags images with their 64-hex ID (skaffold.md §3): show 12 like docker does. A tag pinned by
+    digest (the stores' images) shows as its tag."""
     if image is None:
         return "-"
+    named, at, _ = image.partition("@")
+    if at and ":" in named.rsplit("/", 1)[-1]:
+        return named
     name, sep, tag = image.rpartition(":")
     if sep and "/" not in tag and len(tag) == 64:
         return f"{name}:{tag[:12]}"

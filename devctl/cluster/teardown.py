@@ -19,7 +19,10 @@ def teardown(ctx: Context, *, registry: bool) -> list[str]:
     nodes = observe_nodes(ctx, spec)  # the kind.md §4 probe; raises DockerDown before anything changes
     if nodes:
         ctx.kind.delete_cluster(spec.name)
-        removed.append(f"kind cluster {spec.name} ({len(nodes)} node container(s), kube context {spec.context})")
+        removed.append(
+            f"kind cluster {spec.name} ({len(nodes)} node container(s), kube context {spec.context}), and with it the "
+            "stack's data: the databases, Redis and NATS kept their volumes in its node (`devctl up` starts empty)"
+        )
     if registry and observe_registry(ctx, spec) is not None:
         ctx.docker.remove(spec.registry_name)
         removed.append(f"registry container {spec.registry_name}")

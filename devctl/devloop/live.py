@@ -76,7 +76,11 @@ class LiveView:
             "  ",
             (self._notice if self.model.loop == "cleaning up" and self._notice else keys_text(self.frame.keep), "dim"),
         )
-        return Group(self._table(rows), footer)
+        if not self.model.forwards:
+            return Group(self._table(rows), footer)
+        return Group(
+            self._table(rows), footer, Text(self.model.forwards, style="dim", overflow="ellipsis", no_wrap=True)
+        )
 
     def _table(self, rows: list[Row]) -> Any:
         table = Table(box=None, pad_edge=False, expand=True, show_edge=False)
@@ -90,7 +94,9 @@ class LiveView:
             pods = f"{r.ready}/{r.desired}" if r.desired is not None else "-"
             restarts = str(r.restarts) if r.restarts is not None else "-"
             style = prefixes.rich_style(r.name, self.frame.names) if r.service else "dim"
-            last = f"[red]{_escape(r.error)}[/]" if r.error else _escape(r.last)
+            # Skaffold's error first, then why the pods are not ready, else what the service said last.
+            problem = r.error or r.reason
+            last = f"[red]{_escape(problem)}[/]" if problem else _escape(r.last)
             table.add_row(
                 f"[{style}]{r.name}[/]",
                 _state_markup(r.build),

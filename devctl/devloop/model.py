@@ -29,6 +29,7 @@ class Row:
     restarts: int | None = None
     last: str = ""  # last application log line
     error: str = ""
+    reason: str = ""  # why its pods are not ready (devctl.pod_reasons), from the pod poll
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class PodCounts:
     ready: int
     desired: int
     restarts: int
+    reason: str | None = None
 
 
 class DevModel:
@@ -50,6 +52,7 @@ class DevModel:
         self.loop = "starting"  # starting | running | ready | failed | cleaning up | stopped
         self.phase = ""
         self.failures: list[str] = []
+        self.forwards = ""  # the port forwards running with the loop (devctl.forward), for the footer
 
     # -- input ---------------------------------------------------------------------------------------
 
@@ -69,12 +72,16 @@ class DevModel:
                     self._apply(up)
 
     def set_pods(self, counts: Mapping[str, PodCounts]) -> None:
+        """Every Deployment's pods; one Skaffold does not deploy (the databases `up` applies) gets a row too."""
         with self._lock:
             for name, c in counts.items():
-                row = self._rows.get(name)
-                if row is None:
-                    continue  # only rows Skaffold told us about; infrastructure is status's business
+                row = self._row(name)
                 row.ready, row.desired, row.restarts = c.ready, c.desired, c.restarts
+                row.reason = "" if c.ready >= c.desired else (c.reason or "")
+
+    def set_forwards(self, text: str) -> None:
+        with self._lock:
+            self.forwards = text
 
     def set_loop(self, state: str) -> None:
         with self._lock:

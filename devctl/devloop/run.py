@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from devctl import forward as fw
+from devctl import topology
 from devctl.config import Config
 from devctl.context import Context
 from devctl.devloop import console as console_parser
@@ -129,10 +133,47 @@ class _Session:
         )
 
 
-def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, console: Console | None = None) -> int:
+class _ForwardFeed:
+    """What the port forwards running with the loop (``--forward``) tell the current run's model and view."""
+
+    def __init__(self) -> None:
+        self.forwarder: fw.Forwarder | None = None
+        self.model: DevModel | None = None
+        self.view: View | None = None
+
+    def __call__(self, line: str) -> None:
+        if self.forwarder is None or self.model is None or self.view is None:
+            return
+        self.model.set_forwards(self.forwarder.summary())  # the live view's footer
+        if isinstance(self.view, PlainView) or ": retrying" in line:
+            self.view.notice(line)
+
+
+@contextlib.contextmanager
+def _forwarding(ctx: Context, enabled: bool, feed: _ForwardFeed) -> Iterator[None]:
+    """``devctl forward``'s forwards for as long as the loop runs."""
+    if not enabled:
+        yield
+        return
+    feed.forwarder = fw.Forwarder(ctx, fw.plan(topology.load(ctx.cfg)), on_change=feed).start()
+    try:
+        yield
+    finally:
+        feed.forwarder.stop()
+
+
+def run_dev(
+    ctx: Context,
+    *,
+    keep: bool = False,
+    profile: str | None = None,
+    console: Console | None = None,
+    forward: bool = False,
+) -> int:
     """Run ``skaffold dev`` until it ends or Ctrl-C; return the exit code devctl should exit with.
 
     ``console``: the stdout console; a Live view is drawn on it when it is a terminal, plain lines otherwise.
+    ``forward``: also forward the stack's ports (``devctl forward``) while the loop runs.
     """
     cfg = ctx.cfg
     profile = profile if profile is not None else (cfg.skaffold_profile or None)
@@ -144,10 +185,13 @@ def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, con
             argv = skaffold.argv("dev", *dev_args(cfg, free_port(), keep=keep, profile=profile))
             ctx.reporter.info("would run: " + command_line(argv))
             return 0
-        with pidfile.claim(cfg):  # `devctl down` finds and ends this loop; a second `dev` is refused
+        feed = _ForwardFeed()
+        # `devctl down` finds and ends this loop; a second `dev` is refused
+        with pidfile.claim(cfg), _forwarding(ctx, forward, feed):
             for attempt in range(1, PORT_ATTEMPTS + 1):
-                model = DevModel(services, images)
-                view = make_view(model, Frame(cfg.url, keep, services), console)
+                model = feed.model = DevModel(services, images)
+                view = feed.view = make_view(model, Frame(cfg.url, keep, services), console)
+                feed("")
                 args = dev_args(cfg, free_port(), keep=keep, profile=profile)
                 session = _Session(ctx, model, view, skaffold, args)
                 outcome = _run_session(session, view, model, cfg, live=not isinstance(view, PlainView))

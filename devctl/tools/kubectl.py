@@ -129,6 +129,32 @@ class Kubectl:
                 raise
             raise ClusterUnreachable(err, access, self.context) from None
 
+    def stream(self, *args: str, on_stdout: LineSink, on_stderr: LineSink) -> Background:
+        """A long-running call (``port-forward``) in its own process group, its lines to the callbacks."""
+        return self.runner.start(self._argv(args), on_stdout=on_stdout, on_stderr=on_stderr)
+
+    def interactive(self, *args: str) -> int:
+        """In the foreground with the terminal attached (``exec -it``); kubectl's exit code."""
+        return self.runner.interactive(self._argv(args))
+
+    def exec(
+        self,
+        pod: str,
+        container: str,
+        command: Sequence[str],
+        *,
+        namespace: str,
+        input: str | None = None,
+        changes: bool = False,
+        timeout: float | None = None,
+    ) -> Result:
+        """``kubectl exec [-i] <pod> -c <container> -- <command>``, its output captured. ``changes``: the command
+        writes (under --dry-run it is only printed); ``input`` goes to its stdin."""
+        args = ["exec", *(["-i"] if input is not None else []), pod, "-n", namespace, "-c", container, "--", *command]
+        if changes:
+            return self.change(*args, input=input, timeout=timeout)
+        return self.read(*args, input=input, timeout=timeout)
+
     def stream_chunks(self, *args: str, on_chunk: ChunkSink, on_stderr: LineSink) -> Background:
         """``stream`` with stdout as raw byte chunks (``devctl logs``: throughput)."""
         return self.runner.start_chunks(self._argv(args), on_chunk=on_chunk, on_stderr=on_stderr)

@@ -1,9 +1,12 @@
-"""`devctl up`: preflight -> hosts entry -> registry + cluster -> ingress admitting -> secrets -> dev loop.
+"""`devctl up`: preflight -> hosts entry -> registry + cluster -> ingress admitting -> the databases, Redis and
+NATS -> secrets -> dev loop.
 
 Two phases. The first (preflight, hosts) runs alone so a sudo password prompt comes at the start,
 not after minutes of work. The second runs the cluster-side steps, concurrently where ``needs`` allows:
 the registry and the cluster together; then the image build (``skaffold build`` into the local Docker
 cache) alongside the ingress wait and the secrets, so the first ``skaffold dev`` finds its images cached.
+The infrastructure (``k8s/infra/``) is applied here, not by Skaffold, so the loop's cleanup never deletes
+a database (``devctl.infra``); it needs only the cluster, so its images are pulled during the ingress wait.
 Every step is idempotent: re-running ``up`` after a failure or Ctrl-C continues from where things are.
 """
 
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devctl import secrets
+from devctl import infra, secrets
 from devctl.cluster.run import ClusterRun
 from devctl.cluster.steps import cluster_steps
 from devctl.config import Config
@@ -28,7 +31,7 @@ from devctl.tools.skaffold import write_global_config
 from devctl.workflows.preflight import PreflightStep
 from devctl.workflows.steps import FuncStep, PlanResult, Step, describe_steps, run_steps
 
-ONLY_CHOICES = ("hosts", "cluster", "ingress", "secrets", "build")
+ONLY_CHOICES = ("hosts", "cluster", "ingress", "infra", "secrets", "build")
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def first_phase(opts: UpOptions, cfg: Config) -> list[Step]:
         raise UsageError(f"unknown --only value {opts.only!r}", hint="choose one of: " + ", ".join(ONLY_CHOICES))
     if opts.only == "hosts":
         return [hosts_step(opts.no_sudo)]
-    if opts.only in (None, "build"):
+    if opts.only in (None, "infra", "build"):
         cfg.require_repo()  # skaffold.yaml and k8s/ live there: stop before anything changes
     tools: list[Step] = [ToolsStep()] if opts.install_tools else []
     preflight = PreflightStep(needs=("tools",) if tools else ())
@@ -124,12 +127,16 @@ def second_phase(opts: UpOptions) -> list[Step]:
     second: list[Step] = [*cluster]
     if not opts.skip_build:
         second.append(build_step(run, always=opts.only == "build"))
-    second += [*ingress_steps(), secrets.SecretsStep()]
+    second += [*ingress_steps(), infra.InfraStep(), secrets.SecretsStep()]
     if opts.only is None:
         return second
-    wanted = {"cluster": {s.name for s in cluster}, "ingress": {"ingress"}, "secrets": {"secrets"}, "build": {"build"}}[
-        opts.only
-    ]
+    wanted = {
+        "cluster": {s.name for s in cluster},
+        "ingress": {"ingress"},
+        "infra": {"infra"},
+        "secrets": {"secrets"},
+        "build": {"build"},
+    }[opts.only]
     # The chosen step plus what it needs, transitively: `--only ingress` still makes sure the cluster exists.
     keep = set(wanted)
     for step in reversed(second):

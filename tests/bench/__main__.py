@@ -285,7 +285,7 @@ def warm_world(tmp: Path, *, services: bool) -> dict[str, str] | None:
         failed("setting up the cluster", up)
         return None
     if services:
-        # What Skaffold would deploy: k8s/ (the 7 services and the infrastructure).
+        # What Skaffold would deploy: the files of k8s/ (the 7 services; `up` applied k8s/infra/).
         applied = run(["kubectl", "--context", CLUSTER_CONTEXT, "apply", "-f", str(REPO / "k8s")], env=env)
         if applied.returncode != 0:
             failed("kubectl apply -f k8s/", applied)
@@ -444,7 +444,7 @@ def _age_free(text: str) -> str:
         doc = json.loads(text)
     except json.JSONDecodeError:
         return text
-    for s in doc.get("services", []):
+    for s in [*doc.get("services", []), *doc.get("infrastructure", [])]:
         s.pop("age_seconds", None)
     return json.dumps(doc, sort_keys=True)
 

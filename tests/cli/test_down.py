@@ -58,6 +58,8 @@ def test_down_deletes_the_cluster_and_nothing_else(world: FakeWorld) -> None:
     res = run_cli("down")
     assert res.exit_code == 0, res.output
     assert "removed kind cluster tour" in res.stdout
+    # The stores keep their volumes in the node: they go with it, and down says so.
+    assert "and with it the stack's data: the databases, Redis and NATS" in " ".join(res.stdout.split())
     assert world.argvs("kind", probes=False) == [["delete", "cluster", "--name", "tour"]]
     left = world.containers()
     assert "tour-control-plane" not in left

@@ -24,6 +24,7 @@ DOCUMENTED_EXIT_CODES = {0, 1, 2, 130}  # README, "Exit codes"
 # Arguments a command cannot run without: a sample a newcomer might type.
 SAMPLE_ARGUMENTS = {
     "routes check": ["/api/v1/tours/1"],
+    "shell": ["auth"],
 }
 
 

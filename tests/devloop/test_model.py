@@ -89,7 +89,11 @@ def test_the_reason_names_the_failed_deployment_and_skaffolds_own_words_once() -
 
 def test_pod_counts_fill_ready_desired_and_restarts() -> None:
     m = model()
-    m.set_pods({"tour": PodCounts(1, 2, 3), "ghost": PodCounts(1, 1, 0)})
+    m.set_pods({"tour": PodCounts(1, 2, 3, "starting (ContainerCreating)"), "auth-mongo": PodCounts(0, 1, 0, "x")})
     r = row(m, "tour")
-    assert (r.ready, r.desired, r.restarts) == (1, 2, 3)
-    assert "ghost" not in [r.name for r in m.rows()]
+    assert (r.ready, r.desired, r.restarts, r.reason) == (1, 2, 3, "starting (ContainerCreating)")
+    # A Deployment Skaffold does not deploy (a database `up` applied) gets a row of its own, after the services.
+    mongo = m.rows()[-1]
+    assert (mongo.name, mongo.service, mongo.ready, mongo.reason) == ("auth-mongo", False, 0, "x")
+    m.set_pods({"tour": PodCounts(2, 2, 3, None)})
+    assert row(m, "tour").reason == ""

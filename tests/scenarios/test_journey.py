@@ -1,5 +1,6 @@
 """The user's journey of issue 8, in order, against one environment: fresh `up` -> second `up` -> `dev`
--> `verify` -> a synced change -> Ctrl-C (with and without --keep) -> `down`.
+-> `verify` -> a synced change -> data created -> Ctrl-C -> `up` again, the data is there -> Ctrl-C with
+--keep -> `down`.
 
 Each test is one step and builds on the ones before it (the toolbox, and in real mode its cluster, is
 per module); after a failed step the rest are skipped, since their failures would only echo it. The
@@ -57,11 +58,27 @@ T = TypeVar("T")
 # --- the project, read independently of devctl -------------------------------------------------------
 
 
-def _docs() -> list[dict[str, Any]]:
+def _docs(folder: Path = MANIFESTS) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
-    for path in sorted(MANIFESTS.glob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml")):
         docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
     return docs
+
+
+def infrastructure() -> tuple[set[str], set[str]]:
+    """The Deployments and PersistentVolumeClaims of k8s/infra/ (what `up` applies, not Skaffold)."""
+    docs = _docs(MANIFESTS / "infra")
+    return ({d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"},
+            {d["metadata"]["name"] for d in docs if d["kind"] == "PersistentVolumeClaim"})  # fmt: skip
+
+
+def seeded_documents(folder: Path) -> dict[str, list[Any]]:
+    """Every seed file's documents by service/collection, sorted (a dump is sorted by _id, a seed need not be)."""
+    out = {}
+    for path in sorted(folder.glob("*/*.json")):
+        docs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        out[f"{path.parent.name}/{path.stem}"] = sorted(docs, key=lambda d: json.dumps(d, sort_keys=True))
+    return out
 
 
 def ingress_rules() -> dict[str, str]:
@@ -127,9 +144,9 @@ def kubectl(toolbox: Toolbox, *args: str) -> Run:
     return toolbox.call([binary, *args])
 
 
-def deployments(toolbox: Toolbox) -> set[str]:
-    """The Deployments in the stack's namespace, as the user would list them."""
-    res = kubectl(toolbox, "--context", toolbox.context, "get", "deployments", "-o", "name")
+def deployments(toolbox: Toolbox, resource: str = "deployments") -> set[str]:
+    """The Deployments (or another resource) in the stack's namespace, as the user would list them."""
+    res = kubectl(toolbox, "--context", toolbox.context, "get", resource, "-o", "name")
     assert res.code == 0, res.stderr
     return {line.split("/", 1)[1] for line in res.stdout.split()}
 
@@ -639,26 +656,50 @@ def _stop_with_ctrl_c(toolbox: Toolbox, dev: Started) -> tuple[int, str]:
     return code, dev.output()[1]
 
 
-def test_d1_ctrl_c_leaves_no_devctl_or_skaffold_process_and_no_deployed_workload(
+def test_d0_data_created_while_the_loop_runs_lands_in_the_databases(toolbox: Toolbox, journey: Journey) -> None:
+    assert journey.dev is not None and journey.dev.proc.poll() is None, "the dev loop of step c1 is not running"
+    # Right after the first `up` the databases may still be starting (a real image pull): seed when they run.
+    run = eventually(lambda: (r := toolbox.run("data", "seed")).code == 0 and r, timeout=SETTLE[toolbox.mode])
+    assert run, f"`devctl data seed` failed:\n{toolbox.run('data', 'seed').stderr}"
+    assert "auth: users 3 document(s) into auth" in run.stdout
+
+
+def test_d1_ctrl_c_leaves_no_process_and_no_service_but_the_databases_and_their_claims(
     toolbox: Toolbox, journey: Journey
 ) -> None:
     _scan_or_skip()
     dev = journey.dev
     assert dev is not None and dev.proc.poll() is None, "the dev loop of step c1 is not running"
     deployed = deployments(toolbox)
-    assert deployed >= set(stack_images().values()), deployed
+    stores, claims = infrastructure()
+    assert deployed >= set(stack_images().values()) | stores, deployed
     code, err = _stop_with_ctrl_c(toolbox, dev)
     assert code == 0, err  # skaffold.md §4: a signal is a graceful stop, exit 0
     assert "stopped and cleaned up" in err
-    gone = eventually(lambda: not deployments(toolbox), timeout=SETTLE[toolbox.mode])
-    assert gone, f"deployments left after Ctrl-C: {deployments(toolbox)}"
+    only_stores = eventually(lambda: deployments(toolbox) == stores, timeout=SETTLE[toolbox.mode])
+    assert only_stores, f"after Ctrl-C: {deployments(toolbox)}; the databases, Redis and NATS should stay: {stores}"
+    assert deployments(toolbox, "persistentvolumeclaims") == claims
+
+
+def test_d1b_up_again_finds_the_data_created_before_ctrl_c(toolbox: Toolbox, tmp_path: Path) -> None:
+    if toolbox.world is not None:
+        toolbox.world.clear_calls()
+    run = toolbox.run("up", "--no-dev")
+    assert run.code == 0, run.stderr
+    dump = toolbox.run("data", "dump", "--to", str(tmp_path))
+    assert dump.code == 0, dump.stderr
+    assert seeded_documents(tmp_path) == seeded_documents(REPO / "seed")
+    if toolbox.world is not None:  # the infrastructure was only read, not applied again
+        applies = [c["argv"] for c in toolbox.world.calls("kubectl") if _verb("kubectl", c["argv"]) == "apply"]
+        assert applies == [], applies
 
 
 def test_d2_with_keep_ctrl_c_leaves_the_workloads_but_no_process(toolbox: Toolbox) -> None:
     _scan_or_skip()
     if toolbox.world is not None:
         toolbox.world.set_knob("skaffold_spawn_child", False)
-    assert deployments(toolbox) == set(), "step d1 left deployments: this step would prove nothing"
+    stores, _ = infrastructure()
+    assert deployments(toolbox) == stores, "step d1 left services deployed: this step would prove nothing"
     dev = toolbox.start("dev", "--keep")
     dev.wait_for(lambda out, err: ready_iterations(dev) >= 1, timeout=SETTLE[toolbox.mode] * 5)
     deployed = deployments(toolbox)

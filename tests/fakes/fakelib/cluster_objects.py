@@ -35,14 +35,16 @@ for kind, names, namespaced in [
     ("ClusterRole", ["clusterroles", "clusterrole"], False),
     ("ClusterRoleBinding", ["clusterrolebindings", "clusterrolebinding"], False),
     ("StatefulSet", ["statefulsets", "statefulset", "sts"], True),
-    ("PersistentVolumeClaim", ["persistentvolumeclaims", "pvc"], True),
+    ("PersistentVolumeClaim", ["persistentvolumeclaims", "persistentvolumeclaim", "pvc"], True),
+    ("PersistentVolume", ["persistentvolumes", "persistentvolume", "pv"], False),
+    ("StorageClass", ["storageclasses", "storageclass", "sc", "storageclasses.storage.k8s.io"], False),
 ]:
     for n in names:
         RESOURCES[n] = (kind, namespaced)
 
 CLUSTER_SCOPED = {k for k, ns in RESOURCES.values() if not ns}
 
-PLURAL = {"Ingress": "ingresses", "IngressClass": "ingressclasses"}
+PLURAL = {"Ingress": "ingresses", "IngressClass": "ingressclasses", "StorageClass": "storageclasses"}
 
 
 def plural(kind: str) -> str:
@@ -86,8 +88,16 @@ def bootstrap(context: str, node: str, kind_config: dict[str, Any]) -> None:
             st["objects"][key("Namespace", "", ns)] = _meta({"apiVersion": "v1", "kind": "Namespace"}, ns, "", now)
         st["objects"][key("Node", "", node)] = _meta(
             {"apiVersion": "v1", "kind": "Node",
-             "status": {"conditions": [{"type": "Ready", "status": "True"}], "images": []}},
+             "status": {"conditions": [{"type": "Ready", "status": "True"}], "images": [],
+                        # What a kind node on a 4 GiB Docker VM reports (the VM's memory less the kubelet's).
+                        "allocatable": {"cpu": "4", "memory": "3969436Ki", "pods": "110"},
+                        "capacity": {"cpu": "4", "memory": "4071836Ki", "pods": "110"}}},
             node, "", now, labels)
+        # kind's default StorageClass (pkg/build/nodeimage/const_storage.go): local-path, bound when a pod uses it.
+        sc = _meta({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "rancher.io/local-path",
+                    "volumeBindingMode": "WaitForFirstConsumer", "reclaimPolicy": "Delete"}, "standard", "", now)
+        sc["metadata"]["annotations"] = {"storageclass.kubernetes.io/is-default-class": "true"}
+        st["objects"][key("StorageClass", "", "standard")] = sc
 
 
 def _now() -> str:
@@ -110,8 +120,12 @@ def pod_name(deploy: str, template: dict[str, Any]) -> str:
     return f"{deploy}-{h[:10]}-{h[10:15]}"
 
 
-def derived_pods(objects: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Pods of Deployments, computed at read time (a one-line ReplicaSet controller)."""
+def derived_pods(objects: dict[str, Any], knobs: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Pods of Deployments, computed at read time (a one-line ReplicaSet controller); sim_pods places them on
+    the node and gives them the failures the knobs ask for."""
+    from fakelib import sim_pods
+
+    knobs = state.read()["knobs"] if knobs is None else knobs
     pods: dict[str, dict[str, Any]] = {}
     for obj in objects.values():
         if obj["kind"] != "Deployment":
@@ -123,7 +137,7 @@ def derived_pods(objects: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ready = bool(obj.get("status", {}).get("readyReplicas", 0))
         containers = tmpl.get("spec", {}).get("containers", [])
         for i in range(replicas):
-            name = pod_name(md["name"], {"t": repr(tmpl), "i": i})
+            name = pod_name(md["name"], sim_pods.pod_seed(obj, i, knobs))
             pods[key("Pod", ns, name)] = {
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": name, "namespace": ns, "labels": tmpl.get("metadata", {}).get("labels", {}),
@@ -140,6 +154,7 @@ def derived_pods(objects: dict[str, Any]) -> dict[str, dict[str, Any]]:
                         for c in containers],
                 },
             }
+            sim_pods.shape(pods[key("Pod", ns, name)], obj, objects, knobs)
     return pods
 
 

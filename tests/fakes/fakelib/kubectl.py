@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from fakelib import cluster_objects as co
-from fakelib import sims, state
+from fakelib import sim_pods, sims, state
 
 
 class Fail(Exception):
@@ -37,7 +37,8 @@ class Args:
         takes_value = {"--context", "-n", "--namespace", "-o", "--output", "-l", "--selector", "-f", "--filename",
                        "--timeout", "--for", "--tail", "--since", "-c", "--container", "--from-literal",
                        "--kubeconfig", "--type", "--max-log-requests", "--field-selector", "--sort-by",
-                       "--dry-run", "-p", "--patch", "--raw", "--request-timeout"}
+                       "--dry-run", "-p", "--patch", "--raw", "--request-timeout", "--address",
+                       "--pod-running-timeout"}
         i = 0
         while i < len(argv):
             a = argv[i]
@@ -114,7 +115,7 @@ def run(a: Args) -> int:
     require_reachable(ctx)
     handler = {"get": get, "apply": apply, "create": create, "delete": delete, "rollout": rollout,
                "logs": logs, "cluster-info": cluster_info, "wait": wait, "label": label,
-               "replace": replace}.get(verb)
+               "replace": replace, "exec": exec_in_pod, "port-forward": port_forward}.get(verb)
     if handler is None:
         raise Fail(f'error: unknown command "{verb}" for "kubectl"')
     return handler(a, ctx)
@@ -161,7 +162,8 @@ def all_objects(ctx: str) -> dict[str, Any]:
             co.refresh_status(o)
         sims.refresh(objs)
         merged = dict(objs)
-    merged.update(co.derived_pods(merged))
+        knobs = dict(s["knobs"])
+    merged.update(co.derived_pods(merged, knobs))
     return merged
 
 
@@ -229,7 +231,7 @@ def get(a: Args, ctx: str) -> int:
                 if "--ignore-not-found" in a.bools or a.get("--ignore-not-found") == "true":
                     return 0
                 raise not_found(kind, None, name, GROUPS.get(kind, ""))
-        items.extend(found)
+        items.extend(sim_pods.field_selected(found, a.get("--field-selector")))
     return output(a, items, single=bool(name) and len(kinds) == 1, ns=ns)
 
 
@@ -366,8 +368,16 @@ def apply(a: Args, ctx: str) -> int:
                 prev = objs.get(k)
                 new_md["creationTimestamp"] = (prev or {}).get("metadata", {}).get("creationTimestamp") or co._now()
                 ann = new_md.setdefault("annotations", {})
-                # kubectl apply records what it applied, as given (stringData included, in plain text).
-                ann["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(doc, sort_keys=True)
+                # kubectl apply records what it applied, as given (stringData included, in plain text), with the
+                # namespace the resource builder set (SetNamespace) and its annotations, `{}` when there are none
+                # (pkg/util/apply.go GetModifiedConfiguration), encoded as Go's json does (sorted keys, no spaces).
+                recorded = json.loads(json.dumps(doc))
+                recorded_md = recorded.setdefault("metadata", {})
+                if namespaced:
+                    recorded_md["namespace"] = ns
+                recorded_md["annotations"] = dict(recorded_md.get("annotations") or {})
+                ann["kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(
+                    recorded, sort_keys=True, separators=(",", ":"))
                 if prev is not None and verb == "unchanged":
                     ann["fake/applied-at"] = prev["metadata"].get("annotations", {}).get("fake/applied-at", time.time())
                 else:
@@ -562,6 +572,18 @@ def logs(a: Args, ctx: str) -> int:
     from fakelib import pod_logs
 
     return pod_logs.logs(a, ctx)
+
+
+def exec_in_pod(a: Args, ctx: str) -> int:
+    from fakelib import pod_exec
+
+    return pod_exec.exec_in_pod(a, ctx)
+
+
+def port_forward(a: Args, ctx: str) -> int:
+    from fakelib import port_forward as pf
+
+    return pf.port_forward(a, ctx)
 
 
 def _seconds(text: str) -> float:

@@ -7,6 +7,10 @@ An entry is a string (written long ago) or ``{"at": <epoch seconds>, "text": ...
 `--since=<duration>` ("Only return logs newer than a relative duration like 5s, 2m, or 3h") and
 `--since-time=<RFC3339>` ("Only return logs after a specific date", kubectl logs --help) can be honoured:
 strings are older than any such window.
+
+`--previous` prints what the container's previous run wrote (the knob ``previous_logs``, per Deployment),
+and for a container that never ended before kubectl's error: `Error from server (BadRequest): previous
+terminated container "<c>" in pod "<pod>" not found` (the API server's pod log REST, general knowledge).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ def logs(a: Any, ctx: str) -> int:
     # does not depend on their readiness.
     snapshot = _snapshot()
     objs = dict(co.store(snapshot, ctx)["objects"])
-    objs.update(co.derived_pods(objs))
+    objs.update(co.derived_pods(objs, snapshot.get("knobs") or {}))
     target = a.pos[1] if len(a.pos) > 1 else ""
     sel = a.get("-l")
     if sel:
@@ -62,6 +66,8 @@ def logs(a: Any, ctx: str) -> int:
         newer_than = datetime.datetime.fromisoformat(since_time.replace("Z", "+00:00")).timestamp()
     prefix = "--prefix" in a.bools or a.get("--prefix") == "true"
     source: dict[str, list[Any]] = snapshot.get("logs", {})
+    if "--previous" in a.bools or a.get("--previous") == "true":
+        source = _previous(pods, a.get("-c"), snapshot.get("knobs") or {})
     for p in pods:
         app = p["metadata"].get("labels", {}).get("app", p["metadata"]["name"])
         entries = source.get(app, [])
@@ -80,6 +86,22 @@ def logs(a: Any, ctx: str) -> int:
         follow = float(state.knob("logs_follow_seconds", 0) or 0)
         time.sleep(follow)
     return 0
+
+
+def _previous(pods: list[dict[str, Any]], container: str | None, knobs: dict[str, Any]) -> dict[str, list[Any]]:
+    from fakelib.kubectl import Fail
+
+    out: dict[str, list[Any]] = {}
+    for p in pods:
+        statuses = p.get("status", {}).get("containerStatuses") or []
+        cs = next((s for s in statuses if container in (None, s.get("name"))), None)
+        if cs is None or not (cs.get("lastState") or {}).get("terminated"):
+            name = container or (cs or {}).get("name") or ""
+            raise Fail(f'Error from server (BadRequest): previous terminated container "{name}" in pod '
+                       f'"{p["metadata"]["name"]}" not found')
+        app = p["metadata"].get("labels", {}).get("app", p["metadata"]["name"])
+        out[app] = list((knobs.get("previous_logs") or {}).get(app) or [])
+    return out
 
 
 def _snapshot() -> dict[str, Any]:

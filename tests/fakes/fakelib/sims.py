@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 # Modules providing any of the three hooks; each is optional in each module.
-MODULES: list[str] = ["sim_ingress"]
+MODULES: list[str] = ["sim_ingress", "sim_pods", "sim_storage"]
 
 
 def _mods() -> list[Any]:
