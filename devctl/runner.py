@@ -311,7 +311,8 @@ def _die_with_parent() -> Callable[[], None] | None:
     def preexec() -> None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:  # devctl died between fork and prctl: no signal will come
-            os._exit(128 + signal.SIGTERM)
+            # subprocess ends the child without exec'ing when preexec_fn raises
+            raise ChildProcessError("devctl ended before the command started")
 
     return preexec
 
