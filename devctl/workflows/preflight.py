@@ -4,6 +4,7 @@ nothing or one call."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from devctl.context import Context
@@ -28,12 +29,16 @@ class PreflightStep:
         return None  # always: what it checks can change between two runs
 
     def apply(self, ctx: Context) -> str:
+        # Each lookup of a tool found on PATH asks it for its version: independent, so at once.
+        with ThreadPoolExecutor(max_workers=len(self.tools)) as pool:
+            lookups = [pool.submit(ctx.runner.require, tool) for tool in self.tools]
         missing: list[ToolNotFound] = []
-        for tool in self.tools:
-            try:
-                ctx.runner.require(tool)
-            except ToolNotFound as err:
+        for lookup in lookups:
+            err = lookup.exception()
+            if isinstance(err, ToolNotFound):
                 missing.append(err)
+            elif err is not None:
+                raise err
         if missing:
             first = missing[0]
             others = f" (also missing: {', '.join(e.tool for e in missing[1:])})" if missing[1:] else ""
