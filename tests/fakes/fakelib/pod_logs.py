@@ -33,6 +33,10 @@ def logs(a: Any, ctx: str) -> int:
     sel = a.get("-l")
     if sel:
         pods = select(objs, "Pod", ns, sel)
+        if not pods:
+            # docker-kubectl.md §3 (kubectl v1.32.4): a selector nothing matches is no error.
+            sys.stderr.write(f"No resources found in {ns} namespace.\n")
+            return 0
     else:
         res, _, name = target.partition("/")
         if not name:
@@ -56,7 +60,7 @@ def logs(a: Any, ctx: str) -> int:
         import datetime
 
         newer_than = datetime.datetime.fromisoformat(since_time.replace("Z", "+00:00")).timestamp()
-    prefix = "--prefix" in a.bools or a.get("--prefix") == "true"
+    prefix = "--prefix" in a.bools
     source: dict[str, list[Any]] = snapshot.get("logs", {})
     for p in pods:
         app = p["metadata"].get("labels", {}).get("app", p["metadata"]["name"])
@@ -72,7 +76,7 @@ def logs(a: Any, ctx: str) -> int:
         for ln in lines:
             out.write(pre + ln + "\n")
     sys.stdout.flush()
-    if "-f" in a.bools or "--follow" in a.bools or a.get("--follow") == "true":
+    if "--follow" in a.bools:
         follow = float(state.knob("logs_follow_seconds", 0) or 0)
         time.sleep(follow)
     return 0
