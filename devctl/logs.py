@@ -182,6 +182,11 @@ class Lines:
                 self.output.write(self.prefix + rest + b"\n")
 
 
+# kubectl logs -l with no pod matching: this on stderr, exit 0 (docker-kubectl.md §3). Not an error: the
+# service is simply not deployed.
+_NO_PODS = re.compile(r"^No resources found in \S+ namespace\.$")
+
+
 class _Errors:
     """kubectl's stderr, shown once per distinct line behind the service prefix."""
 
@@ -190,7 +195,18 @@ class _Errors:
         self.names = names
         self.seen: set[tuple[str, str]] = set()
         self.unreachable: str | None = None
+        self.undeployed: list[str] = []  # services without a pod
         self._lock = threading.Lock()
+
+    def report_undeployed(self) -> None:
+        """One line for the services without a pod, instead of kubectl's words behind each of them."""
+        missing = [s for s in self.names if s in self.undeployed]
+        if not missing:
+            return
+        everything = len(missing) == len(self.names)
+        what = "nothing is deployed" if everything else f"not deployed: {', '.join(missing)}"
+        self.err.write(f"{what} (no pod in namespace {NAMESPACE}); `devctl up` starts the stack\n")
+        self.err.flush()
 
     def sink(self, service: str) -> Callable[[str], None]:
         def on_line(line: str) -> None:
@@ -198,6 +214,9 @@ class _Errors:
             if not text:
                 return
             with self._lock:
+                if _NO_PODS.match(text):
+                    self.undeployed.append(service)
+                    return
                 if cluster_unreachable(text):
                     self.unreachable = self.unreachable or text
                     return
@@ -276,6 +295,7 @@ def _once(ctx: Context, opts: LogOptions, output: Output, errors: _Errors) -> in
                 _stop_all([p])
     if errors.unreachable:
         raise DevctlError(f"cannot read the logs: {errors.unreachable}", hint="is the cluster up? run `devctl up`")
+    errors.report_undeployed()
     return 0 if all(c == 0 for c in codes) else 1
 
 

@@ -245,3 +245,21 @@ def test_follow_survives_restarts_without_repeating_and_picks_up_new_pods(cluste
         follower.join(10)
     assert not follower.is_alive()
     assert processes_with_env(f"DEVCTL_FAKE_STATE={cluster.state_dir}") == []
+
+
+def test_services_without_a_pod_are_said_not_deployed_not_shown_as_errors(
+    fake_tools: FakeWorld, repo_cwd: Path
+) -> None:
+    # docker-kubectl.md §3: `kubectl logs -l app=X` with no pod says "No resources found in default namespace."
+    # on stderr and exits 0.
+    create_cluster()
+    deploy(("auth",))
+    fake_tools.set_logs({"auth": ["auth line"]})
+    res = run_cli("logs", "auth", "tour", "client")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines() == ["auth   | auth line"]
+    assert res.stderr == "not deployed: tour, client (no pod in namespace default); `devctl up` starts the stack\n"
+
+    nothing = run_cli("logs", "tour")
+    assert (nothing.exit_code, nothing.stdout) == (0, "")
+    assert nothing.stderr == "nothing is deployed (no pod in namespace default); `devctl up` starts the stack\n"

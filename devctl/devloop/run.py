@@ -78,7 +78,7 @@ class _Session:
     def on_stderr(self, line: str) -> None:
         line = line.rstrip("\r\n")
         self.stderr.append(line)
-        self.model.apply(console_parser.parse_stderr(line), source=CONSOLE)
+        self.model.apply(console_parser.parse_stderr(line, self.model.images), source=CONSOLE)
         self.view.skaffold_line(line, err=True)
         self.view.refresh()
 
@@ -147,7 +147,7 @@ def run_dev(ctx: Context, *, keep: bool = False, profile: str | None = None, con
         with pidfile.claim(cfg):  # `devctl down` finds and ends this loop; a second `dev` is refused
             for attempt in range(1, PORT_ATTEMPTS + 1):
                 model = DevModel(services, images)
-                view = make_view(model, Frame(cfg.url, keep, services), console)
+                view = make_view(model, Frame(cfg.url, keep, services, cfg.registry_name, cfg.registry_port), console)
                 args = dev_args(cfg, free_port(), keep=keep, profile=profile)
                 session = _Session(ctx, model, view, skaffold, args)
                 outcome = _run_session(session, view, model, cfg, live=not isinstance(view, PlainView))
