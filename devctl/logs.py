@@ -218,7 +218,9 @@ class _Errors:
                     self.undeployed.append(service)
                     return
                 if cluster_unreachable(text):
-                    self.unreachable = self.unreachable or text
+                    # kubectl's last line says it best: client-go logs `E... memcache.go:265] ...` retries
+                    # before it (docker-kubectl.md §3).
+                    self.unreachable = text
                     return
                 if (service, text) in self.seen:
                     return

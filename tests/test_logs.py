@@ -210,6 +210,19 @@ def test_without_a_cluster_it_says_so_with_the_fix(fake_tools: FakeWorld, repo_c
     assert "cannot read the logs" in res.stderr and "devctl up" in res.stderr
 
 
+def test_an_unreachable_api_is_said_with_kubectls_last_line_not_its_retries(
+    fake_tools: FakeWorld, repo_cwd: Path
+) -> None:
+    create_cluster()
+    fake_tools.stop_container("tour-control-plane")
+    res = run_cli("logs", "auth", "tour")
+    assert res.exit_code == 1
+    (error,) = [line for line in res.stderr.splitlines() if line.startswith("ERROR:")]
+    # docker-kubectl.md §3: client-go's `E... memcache.go:265] ...` retries come before kubectl's last line.
+    assert error.startswith("ERROR: cannot read the logs: The connection to the server 127.0.0.1:"), error
+    assert "memcache" not in error and error.endswith("run `devctl up`")
+
+
 def test_follow_survives_restarts_without_repeating_and_picks_up_new_pods(cluster: FakeWorld, tmp_path: Path) -> None:
     cluster.set_logs({"auth": ["boot 1", "boot 2"]})
     cluster.set_knob("logs_follow_seconds", 0.3)  # each `kubectl logs -f` ends after 0.3 s, like a restart

@@ -3,10 +3,13 @@ machine has it, to compare the two."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import FAKES
 
@@ -24,3 +27,10 @@ def real(tool: str) -> str | None:
 
 def run_real(binary: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def fakelib(name: str) -> Any:
+    """A module of the fakes (``fakelib.<name>``), imported as the fakes import each other."""
+    if str(FAKES) not in sys.path:
+        sys.path.insert(0, str(FAKES))
+    return importlib.import_module(f"fakelib.{name}")

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from tests.conftest import FakeWorld
-from tests.fakes.fakelib import flags
-from tests.fidelity.conftest import fake, real, run_real
+from tests.fidelity.conftest import fake, fakelib, real, run_real
+
+flags = fakelib("flags")
 
 SPEC = flags.spec("-n,--name= --retain -A,--all --port-forward? -v,--verbosity=")
 
@@ -173,3 +174,31 @@ def test_the_fake_docker_refuses_exactly_as_the_28_client(fake_tools: FakeWorld,
     want = run_real(docker, *argv)
     got = fake("docker", *argv)
     assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+
+
+def _help_flags(text: str) -> set[str]:
+    """The long flag names a cobra `--help` lists (kubectl's `--name=default:` form, docker's `--name type`)."""
+    return set(re.findall(r"^\s+(?:-\w, )?--([a-z0-9-]+)[= ]", text, re.MULTILINE)) - {"help"}
+
+
+def test_the_fake_kubectl_declares_exactly_the_real_ones_flags(fake_tools: FakeWorld) -> None:
+    kubectl = fakelib("kubectl_args")
+    binary = real("kubectl")
+    if binary is None:
+        pytest.skip("no real kubectl on PATH to compare with")
+    assert {f.name for f in kubectl.GLOBAL.flags} - {"help"} == _help_flags(run_real(binary, "options").stdout)
+    for path, spec in kubectl.COMMANDS.items():
+        declared = {f.name for f in spec.flags}
+        assert declared == _help_flags(run_real(binary, *path, "--help").stdout), path
+
+
+def test_the_fake_docker_declares_exactly_the_28_clients_flags(fake_tools: FakeWorld) -> None:
+    docker = fakelib("docker")
+    binary = real("docker")
+    if binary is None or not run_real(binary, "version", "--format", "{{.Client.Version}}").stdout.startswith("28."):
+        pytest.skip("no Docker 28 client on PATH to compare with")
+    tables = [((cmd,), spec) for cmd, (spec, _) in docker.COMMANDS.items()]
+    tables += [(("network", cmd), spec) for cmd, (spec, _) in docker.NETWORK.items()]
+    for path, spec in tables:
+        declared = {f.name for f in spec.flags} - {"help", "time"}  # --time: hidden alias of --timeout
+        assert declared == _help_flags(run_real(binary, *path, "--help").stdout), path

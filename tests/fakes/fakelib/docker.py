@@ -422,9 +422,9 @@ def _rm(a: flags.Parsed) -> int:
             if c is None:
                 # docker-kubectl.md §2: with -f a missing container is no error (exit 0; a 20.10 engine still
                 # prints this line, a 28.x one nothing).
-                if not a.flag("force"):
+                if not a.flag("force") or s["docker"].get("engine") == "20.10":
                     sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
-                    code = 1
+                code = code if a.flag("force") else 1
                 continue
             if c["state"] == "running" and not a.flag("force"):
                 # 28.x (a 20.10 engine: "You cannot remove a running container <id>. Stop the container
