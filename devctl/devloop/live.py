@@ -76,6 +76,10 @@ class LiveView:
             "  ",
             (self._notice if self.model.loop == "cleaning up" and self._notice else keys_text(self.frame.keep), "dim"),
         )
+        if self.model.loop == "failed":
+            # A later iteration failed and Skaffold waits for the next change: say why, with the fix if known.
+            why = Text(self.frame.explain(self.model.reason()) or "see Skaffold's lines above", style="red")
+            return Group(self._table(rows), footer, why)
         return Group(self._table(rows), footer)
 
     def _table(self, rows: list[Row]) -> Any:

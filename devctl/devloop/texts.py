@@ -56,7 +56,7 @@ def state_text(model: DevModel) -> str:
     if model.loop == "running":
         return f"{it}: {model.phase or 'working'}…" if it else f"{model.phase or 'working'}…"
     if model.loop == "failed":
-        return "failed"
+        return f"{it} failed" if it else "failed"
     if model.loop == "cleaning up":
         return "cleaning up…"
     return "starting…"
