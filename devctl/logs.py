@@ -34,7 +34,8 @@ from devctl.tools.kubectl import ClusterUnreachable, cluster_unreachable
 
 NAMESPACE = "default"
 UP_HINT = "is the cluster up? run `devctl up`"
-# kubectl logs -l with no matching pod: this on stderr and exit 0 (docker-kubectl.md §3).
+# kubectl logs -l with no matching pod: this on stderr and exit 0 (docker-kubectl.md §3). Not an error:
+# the service is simply not deployed.
 _NO_PODS = re.compile(r"No resources found in \S+ namespace\.")
 MAX_LOG_REQUESTS = 20  # kubectl's default 5 refuses to follow more pods than that per selector
 POLL_SECONDS = 2.0
@@ -193,8 +194,18 @@ class _Errors:
         self.names = names
         self.seen: set[tuple[str, str]] = set()
         self.unreachable: str | None = None
-        self.without_pods: set[str] = set()  # services kubectl found no pod of
+        self.undeployed: list[str] = []  # services without a pod
         self._lock = threading.Lock()
+
+    def report_undeployed(self) -> None:
+        """One line for the services without a pod, instead of kubectl's words behind each of them."""
+        missing = [s for s in self.names if s in self.undeployed]
+        if not missing:
+            return
+        everything = len(missing) == len(self.names)
+        what = "nothing is deployed" if everything else f"not deployed: {', '.join(missing)}"
+        self.err.write(f"{what} (no pod in namespace {NAMESPACE}); `devctl up` starts the stack\n")
+        self.err.flush()
 
     def sink(self, service: str) -> Callable[[str], None]:
         def on_line(line: str) -> None:
@@ -202,11 +213,13 @@ class _Errors:
             if not text:
                 return
             with self._lock:
-                if cluster_unreachable(text):
-                    self.unreachable = self.unreachable or text
+                if _NO_PODS.match(text):
+                    self.undeployed.append(service)
                     return
-                if _NO_PODS.fullmatch(text):  # not an error: said once for all services at the end
-                    self.without_pods.add(service)
+                if cluster_unreachable(text):
+                    # kubectl's last line says it best: client-go logs `E... memcache.go:265] ...` retries
+                    # before it (docker-kubectl.md §3).
+                    self.unreachable = text
                     return
                 if (service, text) in self.seen:
                     return
@@ -283,12 +296,7 @@ def _once(ctx: Context, opts: LogOptions, output: Output, errors: _Errors) -> in
                 _stop_all([p])
     if errors.unreachable:
         raise DevctlError(f"cannot read the logs: {errors.unreachable}", hint=UP_HINT)
-    if errors.without_pods:
-        nothing = set(opts.services) <= errors.without_pods
-        which = "the chosen services" if nothing else ", ".join(s for s in opts.services if s in errors.without_pods)
-        what = "nothing is deployed yet" if nothing else "not deployed"
-        errors.err.write(f"note: no pod of {which} in namespace {NAMESPACE}: {what} (run `devctl up`)\n")
-        errors.err.flush()
+    errors.report_undeployed()
     return 0 if all(c == 0 for c in codes) else 1
 
 

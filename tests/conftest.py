@@ -105,6 +105,10 @@ class FakeWorld:
         """The daemon runs, but this user may not open its socket (not in the `docker` group)."""
         self._mutate(lambda d: d["docker"].__setitem__("daemon", "denied"))
 
+    def docker_engine(self, flavour: str) -> None:
+        """Which engine's texts the fake docker gives where they differ: "28" (default), "20.10", "desktop"."""
+        self._mutate(lambda d: d["docker"].__setitem__("engine", flavour))
+
     def stop_container(self, name: str) -> None:
         self._mutate(lambda d: d["docker"]["containers"][name].__setitem__("state", "exited"))
 

@@ -161,3 +161,46 @@ def healthy_world(registry_port: int, hosts_file: Path, services: tuple[str, ...
     run("kubectl", "--context", "kind-tour", "apply", "-f", str(INGRESS_MANIFEST))
     hosts_file.write_text(hosts_file.read_text() + "127.0.0.1\ttour.xyz\n")
     deploy(services)
+
+
+def write_app_project(root: Path, services: tuple[str, ...] = SERVICES) -> Path:
+    """Like ``write_project``, with each artifact built from ``app/`` (a Dockerfile and a synced server.py),
+    as the stack's stand-in is: a change to server.py is synced, one to the Dockerfile rebuilds."""
+    write_project(root, services)
+    app = root / "app"
+    app.mkdir(exist_ok=True)
+    (app / "Dockerfile").write_text("FROM python:3.12-alpine\nCOPY *.py /app/\n")
+    (app / "server.py").write_text("print('serving')\n")
+    artifacts = "".join(
+        f"    - image: csup96/tour-{s}\n      context: app\n      sync:\n        manual:\n"
+        f"          - src: '*.py'\n            dest: /app\n"
+        for s in services
+    )
+    path = root / "skaffold.yaml"
+    path.write_text(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n"
+        + artifacts
+        + "manifests:\n  rawYaml:\n    - k8s/**\ndeploy:\n  kubectl: {}\n"
+    )
+    return path
+
+
+def link_registry(port: int, name: str = "kind-registry", cluster: str = "tour", *, hosts_toml: bool = True) -> None:
+    """The local registry wired to the cluster the way kind documents it (kind.md §6), with the fake tools
+    directly: the container on 127.0.0.1:<port>, on the kind network, hosts.toml in the node (unless
+    ``hosts_toml`` is False), and the KEP-1755 ConfigMap that makes Skaffold push to it."""
+    run("docker", "run", "-d", "--restart=always", "-p", f"127.0.0.1:{port}:5000", "--network", "bridge",
+        "--name", name, REGISTRY_IMAGE)  # fmt: skip
+    run("docker", "network", "connect", "kind", name)
+    node = f"{cluster}-control-plane"
+    if hosts_toml:
+        certs = f"/etc/containerd/certs.d/localhost:{port}"
+        run("docker", "exec", node, "mkdir", "-p", certs)
+        run("docker", "exec", "-i", node, "cp", "/dev/stdin", f"{certs}/hosts.toml",
+            input=f'[host."http://{name}:5000"]\n')  # fmt: skip
+    hosting = json.dumps({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "local-registry-hosting", "namespace": "kube-public"},
+        "data": {"localRegistryHosting.v1": f'host: "localhost:{port}"\n'},
+    })  # fmt: skip
+    run("kubectl", "--context", f"kind-{cluster}", "apply", "-f", "-", input=hosting)

@@ -210,6 +210,19 @@ def test_without_a_cluster_it_says_so_with_the_fix(fake_tools: FakeWorld, repo_c
     assert "cannot read the logs" in res.stderr and "devctl up" in res.stderr
 
 
+def test_an_unreachable_api_is_said_with_kubectls_last_line_not_its_retries(
+    fake_tools: FakeWorld, repo_cwd: Path
+) -> None:
+    create_cluster()
+    fake_tools.stop_container("tour-control-plane")
+    res = run_cli("logs", "auth", "tour")
+    assert res.exit_code == 1
+    (error,) = [line for line in res.stderr.splitlines() if line.startswith("ERROR:")]
+    # docker-kubectl.md §3: client-go's `E... memcache.go:265] ...` retries come before kubectl's last line.
+    assert error.startswith("ERROR: cannot read the logs: The connection to the server 127.0.0.1:"), error
+    assert "memcache" not in error and error.endswith("run `devctl up`")
+
+
 def test_follow_survives_restarts_without_repeating_and_picks_up_new_pods(cluster: FakeWorld, tmp_path: Path) -> None:
     cluster.set_logs({"auth": ["boot 1", "boot 2"]})
     cluster.set_knob("logs_follow_seconds", 0.3)  # each `kubectl logs -f` ends after 0.3 s, like a restart
@@ -245,3 +258,21 @@ def test_follow_survives_restarts_without_repeating_and_picks_up_new_pods(cluste
         follower.join(10)
     assert not follower.is_alive()
     assert processes_with_env(f"DEVCTL_FAKE_STATE={cluster.state_dir}") == []
+
+
+def test_services_without_a_pod_are_said_not_deployed_not_shown_as_errors(
+    fake_tools: FakeWorld, repo_cwd: Path
+) -> None:
+    # docker-kubectl.md §3: `kubectl logs -l app=X` with no pod says "No resources found in default namespace."
+    # on stderr and exits 0.
+    create_cluster()
+    deploy(("auth",))
+    fake_tools.set_logs({"auth": ["auth line"]})
+    res = run_cli("logs", "auth", "tour", "client")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines() == ["auth   | auth line"]
+    assert res.stderr == "not deployed: tour, client (no pod in namespace default); `devctl up` starts the stack\n"
+
+    nothing = run_cli("logs", "tour")
+    assert (nothing.exit_code, nothing.stdout) == (0, "")
+    assert nothing.stderr == "nothing is deployed (no pod in namespace default); `devctl up` starts the stack\n"

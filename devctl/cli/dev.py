@@ -26,10 +26,13 @@ def dev(
     """Run only the dev loop, `skaffold dev`, against the cluster `devctl up` made.
 
     Skaffold runs pinned to kind-<cluster>, with a private global config and the SKAFFOLD_* variables
-    removed; devctl shows one row per service (build, deploy, ready pods, restarts, last line or error)
-    with the applications' logs scrolling above. Ctrl-C: one SIGINT to Skaffold, which cleans up within
-    cleanup_timeout (30 s), else its process group is killed; a second Ctrl-C kills at once. Exit code:
-    Skaffold's (0 after Ctrl-C; 130 when devctl had to kill it). One dev loop per cluster.
+    removed; devctl shows one row per service (build, deploy, ready pods, restarts, last line or error;
+    a failed later iteration with Skaffold's reason) with the applications' logs scrolling above. The rows
+    come from Skaffold's event API, which answers with its first event (devctl waits for it as long as
+    Skaffold runs), or from its console lines when that port never accepts a connection. Ctrl-C: one
+    SIGINT to Skaffold, which cleans up within cleanup_timeout (30 s), else its process group is killed; a
+    second Ctrl-C kills at once. Exit code: Skaffold's (0 after Ctrl-C; 130 when devctl had to kill it).
+    One dev loop per cluster.
     """
     from devctl.devloop.run import require_cluster, run_dev
     from devctl.report import PlainReporter

@@ -12,6 +12,7 @@ from devctl.cluster.plan import ClusterPlan
 from devctl.cluster.spec import ClusterSpec, kind_config, knob
 from devctl.context import Context
 from devctl.errors import CommandError, DevctlError
+from devctl.tools.docker import taken_port
 from devctl.tools.kind import is_already_exists
 
 API_WAIT_SECONDS = 120.0  # a node restarted by `docker start` boots kubelet and the API server again
@@ -20,6 +21,9 @@ KIND_CREATE_TIMEOUT = 900.0  # generous: the first create pulls the node image
 RECREATE = "`devctl up --recreate` deletes and recreates the cluster"
 # A failed export because of the user's kubeconfig file, not the cluster (never a reason to rebuild).
 _KUBECONFIG_UNWRITABLE = re.compile(r"permission denied|read-only file system|lock", re.IGNORECASE)
+# kind.md §3 / kind pkg/cluster/internal/kubeconfig: "failed to get cluster internal kubeconfig", with docker's
+# "Container <id> is not running" (docker-kubectl.md §2) as the command's output when the node stopped.
+_NODE_STOPPED = "is not running"
 
 
 class Created(Enum):
@@ -59,12 +63,27 @@ def create(ctx: Context, spec: ClusterSpec) -> Created:
     except CommandError as err:
         if is_already_exists(err):  # kind.md §3.1 item 1: lost a race; treat as "exists"
             return Created.RACE
-        raise DevctlError(
-            f"kind could not create cluster {spec.name}",
-            hint=f"see kind's output below; if a port is taken, pick another with {knob('http_port')} / "
-            f"{knob('https_port')}",
-        ) from err
+        raise create_failure(spec, err) from err
     return Created.CREATED
+
+
+def create_failure(spec: ClusterSpec, err: CommandError) -> DevctlError:
+    """kind's failed create, in one line: a node port taken since the check (kind.md §3.1 item 3: the node's
+    `docker run` failed, in the words of whoever holds the port) names that port and its setting."""
+    port = taken_port(err.stderr + err.stdout)
+    fields = {spec.http_port: ("HTTP", "http_port"), spec.https_port: ("HTTPS", "https_port")}
+    if port in fields:
+        label, field = fields[port]
+        return DevctlError(
+            f"host port {port} ({label}) on {spec.listen_address} is already in use: kind could not publish it "
+            f"for cluster {spec.name}",
+            hint=f"stop what holds it, or pick another port with {knob(field)}=<port>",
+        )
+    return DevctlError(
+        f"kind could not create cluster {spec.name}",
+        hint=f"see kind's output below; if a port is taken, pick another with {knob('http_port')} / "
+        f"{knob('https_port')}",
+    )
 
 
 def start_nodes(ctx: Context, nodes: tuple[str, ...]) -> str:
@@ -89,7 +108,15 @@ def export_kubeconfig(ctx: Context, spec: ClusterSpec) -> str | None:
     try:
         ctx.kind.export_kubeconfig(spec.name)
     except CommandError as err:
-        if _KUBECONFIG_UNWRITABLE.search(err.stderr + err.stdout):
+        text = err.stderr + err.stdout
+        if _KUBECONFIG_UNWRITABLE.search(text):
             raise DevctlError(f"kind could not write {spec.context} into the kubeconfig") from err
+        if _NODE_STOPPED in text:
+            # kind reads the kubeconfig from the node (`docker exec ... cat /etc/kubernetes/admin.conf`): a node
+            # that stopped meanwhile says nothing about an unfinished create, so nothing is rebuilt for it.
+            raise DevctlError(
+                f"the node of cluster {spec.name} stopped while its kube context was being restored",
+                hint="run `devctl up` again: it starts stopped nodes first",
+            ) from err
         return None
     return f"restored the kube context {spec.context}"

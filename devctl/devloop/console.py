@@ -93,17 +93,38 @@ def parse_stdout(line: str, images: Images) -> list[u.Update]:
     return []
 
 
-def parse_stderr(line: str) -> list[u.Update]:
-    """One line Skaffold wrote to stderr: logrus records (only errors count) and the final error text."""
+# runner/dev.go doDev: a later iteration that failed logs a warning and Skaffold keeps running (§3 "Later
+# iterations"); logrus joins the words and the error without a space ("...build error:build [x] failed: ...").
+_SKIPPING = re.compile(r"^Skipping (?:test and deploy|deploy|render) due to (?:\w+ )?error:\s*(.*)$")
+# build/scheduler.go: the build phase's error, as the first iteration prints it last and as the warning quotes it.
+_BUILD_FAILED = re.compile(r"^build \[([^\]]+)\] failed: (.*)$")
+
+
+def _failure(text: str, images: Images) -> list[u.Update]:
+    m = _BUILD_FAILED.match(text)
+    if m:
+        return [u.BuildState(u.service_for_image(m.group(1), images), u.BUILD_FAILED, m.group(2)), u.Failure(text)]
+    return [u.Failure(text)]
+
+
+def parse_stderr(line: str, images: Images) -> list[u.Update]:
+    """One line Skaffold wrote to stderr: logrus records (errors, and the warning that an iteration failed)
+    and the final error text."""
     line = line.rstrip("\r\n")
     if not line.strip():
         return []
     m = _LOGRUS.match(line)
     if m:
         level, msg = m.group(1), m.group(2).replace('\\"', '"')
-        return [u.Failure(msg)] if level in ("error", "fatal", "panic") else []
+        skipped = _SKIPPING.match(msg)
+        if skipped:
+            return [u.LoopState(u.LOOP_FAILED, 0, skipped.group(1)), *_failure(skipped.group(1), images)]
+        return _failure(msg, images) if level in ("error", "fatal", "panic") else []
     if re.match(r"^(WARN|INFO|DEBU|TRAC)\[\d+\]", line):  # logrus on a TTY (§3)
+        skipped = _SKIPPING.match(re.sub(r"^WARN\[\d+\]\s*", "", line).split("  subtask=", 1)[0])
+        if skipped:
+            return [u.LoopState(u.LOOP_FAILED, 0, skipped.group(1)), *_failure(skipped.group(1), images)]
         return []
     if m2 := re.match(r"^(?:ERRO|FATA)\[\d+\]\s*(.*)$", line):
-        return [u.Failure(m2.group(1).strip())]
-    return [u.Failure(line.strip())]
+        return _failure(m2.group(1).strip(), images)
+    return _failure(line.strip(), images)

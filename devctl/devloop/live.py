@@ -76,11 +76,13 @@ class LiveView:
             "  ",
             (self._notice if self.model.loop == "cleaning up" and self._notice else keys_text(self.frame.keep), "dim"),
         )
-        if not self.model.forwards:
-            return Group(self._table(rows), footer)
-        return Group(
-            self._table(rows), footer, Text(self.model.forwards, style="dim", overflow="ellipsis", no_wrap=True)
-        )
+        parts: list[Any] = [self._table(rows), footer]
+        if self.model.loop == "failed":
+            # A later iteration failed and Skaffold waits for the next change: say why, with the fix if known.
+            parts.append(Text(self.frame.explain(self.model.reason()) or "see Skaffold's lines above", style="red"))
+        if self.model.forwards:
+            parts.append(Text(self.model.forwards, style="dim", overflow="ellipsis", no_wrap=True))
+        return Group(*parts)
 
     def _table(self, rows: list[Row]) -> Any:
         table = Table(box=None, pad_edge=False, expand=True, show_edge=False)

@@ -130,8 +130,15 @@ class DevModel:
 
     def _loop(self, up: u.LoopState) -> None:
         if up.state == u.RUNNING:
-            self.iteration = up.iteration or (self.iteration + (0 if self.loop == "running" else 1))
+            iteration = up.iteration or (self.iteration + (0 if self.loop == "running" else 1))
+            if iteration != self.iteration:
+                self.failures.clear()  # a new iteration: the last one's reasons are history
+            self.iteration = iteration
             self.loop = "running"
+        elif up.state == u.LOOP_READY and not up.iteration and self.loop == "failed":
+            # skaffold.md §3: after a failed iteration Skaffold prints `Watching for changes...` too; on the
+            # console (no iteration numbers) that line does not mean the iteration succeeded.
+            return
         elif up.state == u.LOOP_READY:
             self.iteration = up.iteration or max(self.iteration, 1)
             self.loop = "ready"
@@ -161,8 +168,11 @@ class DevModel:
     def reason(self) -> str:
         """Why the loop failed, in Skaffold's words: the failed rows, then its own final error lines."""
         with self._lock:
-            parts = [f"deployment/{r.name}: {r.error}" for r in self._rows.values() if r.deploy == u.DEPLOY_FAILED]
-            parts += [f"build {r.name}: {r.error}" for r in self._rows.values() if r.build == u.BUILD_FAILED]
-            # Skaffold's last words matter (a usage text or a long chain would drown the reason).
-            parts += [f for f in self.failures[-3:] if not any(f in p for p in parts)]
+            failed = [r for r in self._rows.values() if u.DEPLOY_FAILED in (r.deploy, r.build)]
+            parts = [f"deployment/{r.name}: {r.error}" for r in failed if r.deploy == u.DEPLOY_FAILED]
+            parts += [f"build {r.name}: {r.error}" for r in failed if r.build == u.BUILD_FAILED]
+            # Skaffold's last words matter (a usage text or a long chain would drown the reason); the ones
+            # that only repeat a row's error (`build [img] failed: <error>`) are left out.
+            said = [r.error for r in failed if r.error]
+            parts += [f for f in self.failures[-3:] if not any(f in p or e in f for p in parts for e in said)]
             return "; ".join(parts)

@@ -82,7 +82,7 @@ class _Session:
     def on_stderr(self, line: str) -> None:
         line = line.rstrip("\r\n")
         self.stderr.append(line)
-        self.model.apply(console_parser.parse_stderr(line), source=CONSOLE)
+        self.model.apply(console_parser.parse_stderr(line, self.model.images), source=CONSOLE)
         self.view.skaffold_line(line, err=True)
         self.view.refresh()
 
@@ -190,7 +190,8 @@ def run_dev(
         with pidfile.claim(cfg), _forwarding(ctx, forward, feed):
             for attempt in range(1, PORT_ATTEMPTS + 1):
                 model = feed.model = DevModel(services, images)
-                view = feed.view = make_view(model, Frame(cfg.url, keep, services), console)
+                frame = Frame(cfg.url, keep, services, cfg.registry_name, cfg.registry_port)
+                view = feed.view = make_view(model, frame, console)
                 feed("")
                 args = dev_args(cfg, free_port(), keep=keep, profile=profile)
                 session = _Session(ctx, model, view, skaffold, args)

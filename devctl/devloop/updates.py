@@ -7,6 +7,7 @@ Skaffold's image and resource names onto them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -93,19 +94,35 @@ def strip_tag(image: str) -> str:
     return name[:colon] if colon > slash else name
 
 
+# skaffold pkg/skaffold/docker/default_repo.go: with a default repo, an image's name goes under it with each
+# of `/ . _ : @` replaced by `_`.
+_ESCAPED = re.compile(r"[/._:@]")
+
+
+def default_repo_name(repo: str, image: str) -> str:
+    """Skaffold's name for artifact ``image`` under default repo ``repo`` (skaffold.md §6):
+    ``localhost:5001`` + ``csup96/tour-auth`` -> ``localhost:5001/csup96_tour-auth``."""
+    if image.startswith(repo):
+        return image
+    return (repo + "/" + _ESCAPED.sub("_", image))[:255]
+
+
 def service_for_image(image: str, images: Mapping[str, str]) -> str:
     """The service an image belongs to, given ``images`` (artifact image -> service).
 
-    With a default repo Skaffold renames ``acme/web`` to ``<repo>/acme_web`` (skaffold.md §6), so that
-    form is recognised too. An unknown image is named by its last path segment.
+    With a default repo (the cluster's local registry) Skaffold renames the images it builds
+    (``default_repo_name``), and deploys them with their tag and digest; both forms are recognised. An
+    unknown image is named by its last path segment.
     """
     bare = strip_tag(image.strip())
     if bare in images:
         return images[bare]
+    repo, _, name = bare.rpartition("/")
     for known, service in images.items():
-        if bare.endswith("/" + known.replace("/", "_")):
+        # Registries with multi-level repositories (gcr.io, *-docker.pkg.dev) keep the name as it is.
+        if repo and (default_repo_name(repo, known) == bare or bare.endswith("/" + known)):
             return service
-    return bare.rsplit("/", 1)[-1]
+    return name
 
 
 def deployment_name(resource: str) -> str | None:

@@ -72,7 +72,9 @@ class PlainView:
         if state == "ready":
             self.notice(f"{state_text(self.model)}: {self.frame.url}")
         elif state == "failed":
-            self.notice(f"iteration {self.model.iteration} failed: {self.model.reason() or 'see above'}")
+            self.notice(
+                f"iteration {self.model.iteration} failed: {self.frame.explain(self.model.reason()) or 'see above'}"
+            )
 
     def finish(self, outcome: Outcome) -> None:
         text, _ = summary(outcome, self.model, self.frame)

@@ -132,9 +132,30 @@ def classify(err: CommandError) -> DockerUnavailable | None:
     return unavailable(err.stderr + "\n" + err.stdout)
 
 
+# Where each of those texts names the host address and port (A:P): "Bind for A:P failed", "listen tcp4 A:P:
+# bind", "failed to bind host port for A:P:<ip>:<port>", "exposing port TCP A:P ->".
+_TAKEN_AT = re.compile(
+    r"Bind for (?P<a1>[^\s]*):(?P<p1>\d+) failed"
+    r"|failed to bind host port for (?P<a2>[^\s]*?):(?P<p2>\d+):"
+    r"|exposing port TCP (?P<a3>[^\s]*):(?P<p3>\d+) ->"
+    r"|listen tcp[46]? (?P<a4>[^\s]*):(?P<p4>\d+): bind: address already in use"
+)
+
+
 def is_port_taken(err: CommandError) -> bool:
     text = err.stderr + err.stdout
     return any(m in text for m in PORT_TAKEN_MARKERS)
+
+
+def taken_port(text: str) -> int | None:
+    """The host port a failed publish names, in any of the three families above; None when the text is
+    not about a taken port (also for `kind create`, which quotes docker's error after `Command Output:`)."""
+    if not any(m in text for m in PORT_TAKEN_MARKERS):
+        return None
+    m = _TAKEN_AT.search(text)
+    if m is None:
+        return None
+    return int(next(v for k, v in m.groupdict().items() if k.startswith("p") and v))
 
 
 def is_name_in_use(err: CommandError) -> bool:

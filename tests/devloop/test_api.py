@@ -5,14 +5,15 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from devctl.devloop import events
 from devctl.devloop import updates as u
 from devctl.devloop.api import EventStream, free_port
-from devctl.runner import Runner
+from devctl.runner import Background, Runner
 from tests.conftest import FakeWorld
-from tests.stack_world import create_cluster, write_project
+from tests.stack_world import create_cluster, dev_log, write_project
 
 IMAGES = {"csup96/tour-auth": "auth", "csup96/tour-tour": "tour", "csup96/tour-client": "client"}
 
@@ -64,3 +65,78 @@ def test_stops_retrying_when_skaffold_has_exited() -> None:
     t = time.monotonic()
     stream.join(5)
     assert time.monotonic() - t < 2 and not stream.connected.is_set()
+
+
+def _wait_until_listening(port: int, proc_alive: Callable[[], bool]) -> None:
+    import socket
+
+    while proc_alive():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the fake skaffold ended before it listened")
+
+
+def _start_dev(tmp_path: Path, port: int) -> Background:
+    return Runner().start(
+        ["skaffold", "dev", "--kube-context", "kind-tour", "--rpc-http-port", str(port), "-f",
+         str(tmp_path / "skaffold.yaml")],
+        on_stdout=lambda s: None,
+        on_stderr=lambda s: None,
+    )  # fmt: skip
+
+
+def test_an_accepted_connection_is_waited_on_for_the_first_event_past_the_connect_deadline(
+    fake_tools: FakeWorld, tmp_path: Path
+) -> None:
+    # skaffold.md §5: no status line until the first event; here it comes seconds after the port accepts,
+    # long after the 0.5 s the stream may spend on refused connections.
+    write_project(tmp_path)
+    create_cluster()
+    fake_tools.set_knob("skaffold_dev_delay", 0.02)
+    fake_tools.set_knob("skaffold_first_event_delay", 3)
+    port = free_port()
+    lines: list[str] = []
+    got_ready = threading.Event()
+
+    def on_line(line: str) -> None:
+        lines.append(line)
+        if u.LoopState(u.LOOP_READY, 1) in events.parse_line(line, IMAGES):
+            got_ready.set()
+
+    proc = _start_dev(tmp_path, port)
+    try:
+        _wait_until_listening(port, proc.alive)
+        stream = EventStream(port, on_line, alive=proc.alive, connect_timeout=0.5).start()
+        assert got_ready.wait(60), lines[-3:]
+        assert stream.connected.is_set()
+    finally:
+        proc.signal_group(signal.SIGINT)
+        proc.wait(10)
+    requests = [e for e in dev_log(fake_tools.state_dir) if e["event"] == "api"]
+    assert len(requests) == 1  # one request, which waited for its answer (the probe above sent none)
+
+
+def test_a_skaffold_that_ends_before_its_first_event_leaves_the_console_as_the_source(
+    fake_tools: FakeWorld, tmp_path: Path
+) -> None:
+    write_project(tmp_path)
+    create_cluster()
+    fake_tools.set_knob("skaffold_first_event_delay", 600)
+    port = free_port()
+    proc = _start_dev(tmp_path, port)
+    try:
+        _wait_until_listening(port, proc.alive)
+        stream = EventStream(port, lambda s: None, alive=proc.alive).start()
+        deadline = time.monotonic() + 30
+        while not [e for e in dev_log(fake_tools.state_dir) if e["event"] == "api"]:
+            assert time.monotonic() < deadline, "the stream sent no request"
+            time.sleep(0.05)
+        proc.signal_group(signal.SIGINT)
+        assert proc.wait(30) == 0
+        stream.join(10)
+    finally:
+        proc.signal_group(signal.SIGKILL)
+    assert not stream.connected.is_set()

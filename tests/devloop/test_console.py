@@ -8,6 +8,7 @@ from devctl.devloop import console
 from devctl.devloop import updates as u
 
 IMAGES = {"csup96/tour-auth": "auth", "csup96/tour-tour": "tour"}
+PUSH_FAILED = 'build [csup96/tour-auth] failed: could not push image "localhost:5001/csup96_tour-auth:1": refused'
 WHY = "container auth is waiting to start: csup96/tour-auth:0f3c can't be pulled"
 
 
@@ -91,7 +92,44 @@ def test_application_log_lines(text: str, expected: u.AppLog) -> None:
             ],
         ),
         ("", []),
+        # The first iteration's last words when a build failed (build/scheduler.go).
+        (
+            "build [csup96/tour-auth] failed: docker build failure: exit 1",
+            [
+                u.BuildState("auth", u.BUILD_FAILED, "docker build failure: exit 1"),
+                u.Failure("build [csup96/tour-auth] failed: docker build failure: exit 1"),
+            ],
+        ),
+        # A later iteration that failed (runner/dev.go doDev): a warning, and Skaffold keeps running. logrus
+        # joins the words and the error without a space.
+        (
+            'time="2026-01-01T00:00:00Z" level=warning msg="Skipping test and deploy due to build error:build '
+            '[csup96/tour-auth] failed: could not push image \\"localhost:5001/csup96_tour-auth:1\\": refused" '
+            "subtask=-1 task=DevLoop",
+            [
+                u.LoopState(u.LOOP_FAILED, 0, PUSH_FAILED),
+                u.BuildState(
+                    "auth", u.BUILD_FAILED, 'could not push image "localhost:5001/csup96_tour-auth:1": refused'
+                ),
+                u.Failure(PUSH_FAILED),
+            ],
+        ),
+        (
+            'time="2026-01-01T00:00:00Z" level=warning msg="Skipping deploy due to error:1/3 deployment(s) failed" '
+            "subtask=-1 task=DevLoop",
+            [u.LoopState(u.LOOP_FAILED, 0, "1/3 deployment(s) failed"), u.Failure("1/3 deployment(s) failed")],
+        ),
+        (
+            "WARN[0042] Skipping deploy due to sync error:copying files: exit 126  subtask=-1 task=DevLoop",
+            [u.LoopState(u.LOOP_FAILED, 0, "copying files: exit 126"), u.Failure("copying files: exit 126")],
+        ),
+        # skaffold/config/util.go logs the registry it found at info level: not an error.
+        (
+            'time="2026-01-01T00:00:00Z" level=info msg="using default-repo=localhost:5001 from cluster configmap" '
+            "subtask=-1 task=DevLoop",
+            [],
+        ),
     ],
 )
 def test_stderr_lines(text: str, expected: list[u.Update]) -> None:
-    assert console.parse_stderr(text) == expected
+    assert console.parse_stderr(text, IMAGES) == expected

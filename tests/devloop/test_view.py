@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -91,3 +92,16 @@ def test_the_last_line_says_how_it_ended() -> None:
     err = io.StringIO()
     PlainView(model(), FRAME, out, err).finish(Outcome(130, -9, True, True, True))
     assert "killed Skaffold's process group (the cleanup timed out)" in err.getvalue()
+
+
+def test_a_failed_iteration_shows_why_under_the_footer_with_the_fix_for_a_registry_that_went_away() -> None:
+    con, buf = terminal()
+    m = model()
+    push = 'could not push image "localhost:5001/csup96_tour-auth:1": Get "http://localhost:5001/v2/": dial tcp ' \
+        "127.0.0.1:5001: connect: connection refused"  # fmt: skip
+    m.apply([u.LoopState(u.RUNNING, 2), u.BuildState("auth", u.BUILD_FAILED, push)], source=CONSOLE)
+    m.apply([u.LoopState(u.LOOP_FAILED, 2, f"build [csup96/tour-auth] failed: {push}")], source=CONSOLE)
+    con.print(LiveView(con, m, FRAME)._render())
+    text = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", buf.getvalue()).split())
+    assert "iteration 2 failed" in text
+    assert "the local registry kind-registry (localhost:5001) does not answer: run `devctl up`" in text

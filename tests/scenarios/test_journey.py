@@ -544,6 +544,28 @@ def test_c1_dev_becomes_ready_and_every_service_runs(toolbox: Toolbox, journey: 
     assert {s["name"] for s in report["services"]} >= set(stack_images().values())
 
 
+def test_c1b_every_image_was_pushed_to_the_local_registry_and_services_keep_their_names(toolbox: Toolbox) -> None:
+    # skaffold.md §6: devctl publishes kube-public/local-registry-hosting, so Skaffold renames every image
+    # into localhost:<registry port>, pushes it, and the node pulls it through the hosts.toml devctl wrote.
+    report = as_json(toolbox.run("status", "--json"), "devctl status --json")
+    images = {s["name"]: s["image"] for s in report["services"]}
+    for image, service in stack_images().items():
+        renamed = f"localhost:{toolbox.ports.registry}/{image.replace('/', '_')}:"
+        assert images[service].startswith(renamed), images
+    if toolbox.world is not None:
+        toolbox.world.set_logs({"auth": ["auth is listening"]})
+        pushed = toolbox.world.containers()[toolbox.registry_name].get("registry") or []
+        names = {ref.split("/", 1)[1].rsplit(":", 1)[0] for ref in pushed}  # localhost:<port>/<name>:<tag>
+        assert names >= {i.replace("/", "_") for i in stack_images()}, pushed
+    logs = toolbox.run("logs", "auth", "--tail", "5")
+    assert logs.code == 0, logs.stderr
+    lines = logs.stdout.splitlines()
+    assert all(line.startswith("auth | ") for line in lines), logs.stdout
+    if toolbox.world is not None:
+        assert lines == ["auth | auth is listening"]
+    assert "not deployed" not in logs.stderr and "No resources found" not in logs.stderr
+
+
 # --- (b) `devctl verify` against the running stack -----------------------------------------------------
 
 
@@ -579,7 +601,7 @@ def test_b_verify_proves_every_ingress_route_reaches_the_service_routes_check_pr
 
 # --- (c) a changed stand-in source ----------------------------------------------------------------------
 
-SYNC = re.compile(r"^skaffold\s+\| Syncing (\d+) files? for (\S+):(\S+)$", re.MULTILINE)
+SYNC = re.compile(r"^skaffold\s+\| Syncing (\d+) files? for (\S+)$", re.MULTILINE)
 
 
 def test_c2_a_changed_standin_source_is_synced_into_every_service_and_devctl_shows_it(
@@ -594,16 +616,18 @@ def test_c2_a_changed_standin_source_is_synced_into_every_service_and_devctl_sho
         dev.wait_for(lambda out, err: ready_iterations(dev) > before, timeout=timeout)
     synced = SYNC.findall(dev.output()[0][out_before:])
     # With the cluster's local registry Skaffold renames the images (skaffold.md §6: `acme/web` ->
-    # `localhost:5001/acme_web`); the service is the name's `tour-<service>` end either way.
-    services = {m.group(1) for _, image, _ in synced if (m := re.search(r"tour-([a-z]+)$", image))}
+    # `localhost:5001/acme_web`) and syncs into the image it pushed, `<name>:<tag>@sha256:<digest>`; the
+    # service is the name's `tour-<service>` end either way.
+    names = [ref.split("@", 1)[0].rsplit(":", 1)[0] for _, ref in synced]
+    services = {m.group(1) for name in names if (m := re.search(r"tour-([a-z]+)$", name))}
     assert services == set(stack_images().values()), synced
-    assert {count for count, _, _ in synced} == {"1"}, synced
+    assert {count for count, _ in synced} == {"1"}, synced
     # The restore is a change too: synced again, and the loop is ready for the next step.
     after_change = ready_iterations(dev)
     dev.wait_for(lambda out, err: ready_iterations(dev) > after_change, timeout=timeout)
     if toolbox.world is not None:
         log = [json.loads(line) for line in (toolbox.world.state_dir / "skaffold-dev.jsonl").read_text().splitlines()]
-        syncs = [e for e in log if e["event"] == "sync"]
+        syncs = [e for e in log if e["event"] == "iteration" and e["kind"] == "sync"]
         assert syncs and all(e["files"] == [str(STANDIN_SOURCE)] for e in syncs), syncs
 
 

@@ -23,6 +23,7 @@ from devctl.tools.docker import (
     access_hint,
     classify,
     is_port_taken,
+    taken_port,
     unavailable,
 )
 from tests.conftest import REPO, FakeWorld
@@ -157,6 +158,10 @@ def test_on_linux_the_fix_is_the_docker_group_said_to_be_root_equivalent_or_root
 def test_every_family_of_port_taken_texts_is_recognised(text: str, taken: bool) -> None:
     err = CommandError(["docker", "run"], 125, "", "docker: Error response from daemon: " + text)
     assert is_port_taken(err) is taken
+    # ... and the port is read from each (kind quotes the same text after `Command Output:`).
+    assert taken_port(err.stderr) == (5001 if taken else None)
+    quoted_by_kind = 'ERROR: failed to create cluster: command "docker run ..." failed with error: exit status 125\n\n'
+    assert taken_port(quoted_by_kind + "Command Output: docker: " + text) == (5001 if taken else None)
 
 
 # --- docker info ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import hashlib
 import time
 from typing import Any
 
-from fakelib import state
+from fakelib import image_pull, state
 
 # resource argument -> (Kind, namespaced). Aliases as kubectl accepts them.
 RESOURCES: dict[str, tuple[str, bool]] = {}
@@ -120,8 +120,19 @@ def pod_name(deploy: str, template: dict[str, Any]) -> str:
     return f"{deploy}-{h[:10]}-{h[10:15]}"
 
 
-def derived_pods(objects: dict[str, Any], knobs: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Pods of Deployments, computed at read time (a one-line ReplicaSet controller); sim_pods places them on
+def _pullable(_image: str) -> str | None:
+    return None
+
+
+def _images(tmpl: dict[str, Any]) -> list[str]:
+    return [str(c.get("image", "")) for c in tmpl.get("spec", {}).get("containers", [])]
+
+
+def derived_pods(
+    objects: dict[str, Any], knobs: dict[str, Any] | None = None, pull: image_pull.Puller = _pullable
+) -> dict[str, dict[str, Any]]:
+    """Pods of Deployments, computed at read time (a one-line ReplicaSet controller). A container whose
+    image the node cannot pull waits in ImagePullBackOff (fakelib/image_pull.py); sim_pods places them on
     the node and gives them the failures the knobs ask for."""
     from fakelib import sim_pods
 
@@ -138,6 +149,13 @@ def derived_pods(objects: dict[str, Any], knobs: dict[str, Any] | None = None) -
         containers = tmpl.get("spec", {}).get("containers", [])
         for i in range(replicas):
             name = pod_name(md["name"], sim_pods.pod_seed(obj, i, knobs))
+            statuses = []
+            for c in containers:
+                image = c.get("image", "")
+                st = (image_pull.waiting(image) if pull(image) else {"running": {}} if ready else
+                      {"waiting": {"reason": "ContainerCreating"}})
+                statuses.append({"name": c["name"], "image": image, "ready": ready, "started": ready,
+                                 "restartCount": int(obj.get("status", {}).get("fakeRestarts", 0)), "state": st})
             pods[key("Pod", ns, name)] = {
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": name, "namespace": ns, "labels": tmpl.get("metadata", {}).get("labels", {}),
@@ -147,26 +165,24 @@ def derived_pods(objects: dict[str, Any], knobs: dict[str, Any] | None = None) -
                 "status": {
                     "phase": "Running" if ready else "Pending",
                     "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-                    "containerStatuses": [
-                        {"name": c["name"], "image": c.get("image", ""), "ready": ready,
-                         "restartCount": int(obj.get("status", {}).get("fakeRestarts", 0)),
-                         "state": {"running": {}} if ready else {"waiting": {"reason": "ContainerCreating"}}}
-                        for c in containers],
+                    "containerStatuses": statuses,
                 },
             }
             sim_pods.shape(pods[key("Pod", ns, name)], obj, objects, knobs)
     return pods
 
 
-def refresh_status(obj: dict[str, Any]) -> None:
-    """Deployment status: ready `deploy_ready_after` seconds after it was applied (knob, default 0)."""
+def refresh_status(obj: dict[str, Any], pull: image_pull.Puller = _pullable) -> None:
+    """Deployment status: ready `deploy_ready_after` seconds after it was applied (knob, default 0), and
+    only when the node can pull every image of its pods."""
     if obj["kind"] != "Deployment":
         return
     replicas = int(obj.get("spec", {}).get("replicas", 1))
     applied = float(obj.get("metadata", {}).get("annotations", {}).get("fake/applied-at", 0) or 0)
     delay = float(state.knob("deploy_ready_after", 0) or 0)
     never = obj["metadata"]["name"] in (state.knob("deploy_never_ready", []) or [])
-    ready = replicas if (time.time() - applied >= delay and not never) else 0
+    pulled = not any(pull(img) for img in _images(obj.get("spec", {}).get("template", {})))
+    ready = replicas if (time.time() - applied >= delay and not never and pulled) else 0
     st = obj.setdefault("status", {})
     st.update({"replicas": replicas, "updatedReplicas": replicas, "readyReplicas": ready,
                "availableReplicas": ready, "observedGeneration": 1})

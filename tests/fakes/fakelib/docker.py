@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from fakelib import state
+from fakelib import flags, state
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 API = "v1.50"  # the API version a 28.2 client asks for (docker-kubectl.md §2, permission-denied text)
@@ -129,93 +129,166 @@ def _bindings(ports: dict[str, Any]) -> list[tuple[str, str, str]]:
             for key, binds in ports.items() for b in binds or [] if str(b.get("HostPort", "")).isdigit()]
 
 
-def port_conflict(containers: dict[str, Any], name: str) -> str | None:
+def engine() -> str:
+    """Which engine the fake plays: "28" (the default), "20.10" or "desktop" (Docker Desktop), for the texts
+    that differ between them (tests/docker/README.md "Fake-only: texts that differ by version")."""
+    return str(state.read()["docker"].get("engine") or "28")
+
+
+def port_conflict(containers: dict[str, Any], name: str, flavour: str = "28") -> str | None:
     """Why starting ``name`` fails on a published port, in the engine's words; None when it can start.
 
-    docker-kubectl.md §2: a port another container publishes fails in moby's port allocator ("Bind for
-    A:P failed: port is already allocated"); a port a host process holds fails when the engine binds it
-    ("28.x": "failed to bind host port for A:P:<container ip>:<port>/tcp: address already in use"; a 20.10
-    engine says "Error starting userland proxy: listen tcp4 A:P: bind: address already in use")."""
+    docker-kubectl.md §2 and kind.md §3.1: the text depends on who holds the port. Another container's
+    port fails in moby's port allocator ("Bind for A:P failed: port is already allocated"); a host
+    process's port fails when the engine binds it: "failed to bind host port for A:P:<container ip>:<port>/tcp:
+    address already in use" on 28.x, "Error starting userland proxy: listen tcp4 A:P: bind: address already
+    in use" on 20.10 (seen on this machine's engine, tests/docker/test_ports.py); Docker Desktop's port
+    forwarder says "Ports are not available: exposing port TCP A:P -> 0.0.0.0:0: listen tcp A:P: bind: address
+    already in use" (kind#3681). 28.x puts "failed to set up container networking: " before the driver's text."""
     c = containers[name]
     taken = {(a, p) for n, o in containers.items() if n != name and o["state"] == "running"
              for a, p, _ in _bindings(o.get("ports", {}))}
     for addr, port, cport in _bindings(c.get("ports", {})):
-        why = None
         if (addr, port) in taken or ("0.0.0.0", port) in taken:
             why = f"Bind for {addr}:{port} failed: port is already allocated"
-        elif port_in_use(addr, int(port)):
+        elif not port_in_use(addr, int(port)):
+            continue
+        elif flavour == "desktop":
+            return (f"Error response from daemon: Ports are not available: exposing port TCP {addr}:{port} -> "
+                    f"0.0.0.0:0: listen tcp {addr}:{port}: bind: address already in use")
+        elif flavour == "20.10":
+            why = f"Error starting userland proxy: listen tcp4 {addr}:{port}: bind: address already in use"
+        else:
             why = f"failed to bind host port for {addr}:{port}:172.17.0.2:{cport}: address already in use"
-        if why:
-            return (f"Error response from daemon: failed to set up container networking: driver failed programming "
-                    f"external connectivity on endpoint {name} ({c['id']}): {why}")
+        prefix = "" if flavour == "20.10" else "failed to set up container networking: "
+        return (f"Error response from daemon: {prefix}driver failed programming external connectivity on endpoint "
+                f"{name} ({c['id']}): {why}")
     return None
+
+
+def not_running_text(c: dict[str, Any]) -> str:
+    """`docker exec` into a stopped container (moby daemon/errors.go errNotRunning, seen on 20.10)."""
+    return f"Error response from daemon: Container {c['id']} is not running"
+
+
+# The flags of each command the fake answers, as the Docker 28.2.2 client's `docker <command> --help` lists
+# them (all of them: a flag outside these is one the real client refuses too). Docker 28's cli
+# (cli/cobra.go FlagErrorFunc) refuses an unknown flag with the error, the usage line and a pointer to
+# --help, exit 125; an unknown command exits 1.
+COMMANDS: dict[str, tuple[flags.Spec, str]] = {
+    "run": (flags.spec(
+        "--add-host= -a,--attach= --blkio-weight= --blkio-weight-device= --cap-add= --cap-drop= --cgroup-parent= "
+        "--cgroupns= --cidfile= --cpu-period= --cpu-quota= --cpu-rt-period= --cpu-rt-runtime= -c,--cpu-shares= "
+        "--cpus= --cpuset-cpus= --cpuset-mems= -d,--detach --detach-keys= --device= --device-cgroup-rule= "
+        "--device-read-bps= --device-read-iops= --device-write-bps= --device-write-iops= --disable-content-trust "
+        "--dns= --dns-option= --dns-search= --domainname= --entrypoint= -e,--env= --env-file= --expose= --gpus= "
+        "--group-add= --health-cmd= --health-interval= --health-retries= --health-start-period= --health-timeout= "
+        "--help -h,--hostname= --init -i,--interactive --ip= --ip6= --ipc= --isolation= --kernel-memory= "
+        "-l,--label= --label-file= --link= --link-local-ip= --log-driver= --log-opt= --mac-address= -m,--memory= "
+        "--memory-reservation= --memory-swap= --memory-swappiness= --mount= --name= --network= --network-alias= "
+        "--no-healthcheck --oom-kill-disable --oom-score-adj= --pid= --pids-limit= --platform= --privileged "
+        "-p,--publish= -P,--publish-all --pull= -q,--quiet --read-only --restart= --rm --runtime= --security-opt= "
+        "--shm-size= --sig-proxy --stop-signal= --stop-timeout= --storage-opt= --sysctl= --tmpfs= -t,--tty "
+        "--ulimit= --use-api-socket -u,--user= --userns= --uts= -v,--volume= --volume-driver= --volumes-from= "
+        "-w,--workdir="), "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]"),
+    "ps": (flags.spec("-a,--all -f,--filter= --format= -n,--last= -l,--latest --no-trunc -q,--quiet -s,--size"),
+           "docker ps [OPTIONS]"),
+    "inspect": (flags.spec("-f,--format= -s,--size --type="), "docker inspect [OPTIONS] NAME|ID [NAME|ID...]"),
+    "rm": (flags.spec("-f,--force -l,--link -v,--volumes"), "docker rm [OPTIONS] CONTAINER [CONTAINER...]"),
+    "start": (flags.spec("-a,--attach --detach-keys= -i,--interactive"),
+              "docker start [OPTIONS] CONTAINER [CONTAINER...]"),
+    # --time: the old name of --timeout, hidden but still accepted (cli/command/container/stop.go).
+    "stop": (flags.spec("-s,--signal= -t,--timeout= --time="), "docker stop [OPTIONS] CONTAINER [CONTAINER...]"),
+    "exec": (flags.spec("-d,--detach --detach-keys= -e,--env= --env-file= -i,--interactive --privileged -t,--tty "
+                        "-u,--user= -w,--workdir="), "docker exec [OPTIONS] CONTAINER COMMAND [ARG...]"),
+    "info": (flags.spec("-f,--format="), "docker info [OPTIONS]"),
+    "version": (flags.spec("-f,--format="), "docker version [OPTIONS]"),
+}
+NETWORK: dict[str, tuple[flags.Spec, str]] = {
+    "connect": (flags.spec("--alias= --driver-opt= --gw-priority= --ip= --ip6= --link= --link-local-ip="),
+                "docker network connect [OPTIONS] NETWORK CONTAINER"),
+    "create": (flags.spec("--attachable --aux-address= --config-from= --config-only -d,--driver= --gateway= "
+                          "--ingress --internal --ip-range= --ipam-driver= --ipam-opt= --ipv4 --ipv6 --label= "
+                          "-o,--opt= --scope= --subnet="), "docker network create [OPTIONS] NETWORK"),
+    "ls": (flags.spec("-f,--filter= --format= --no-trunc -q,--quiet"), "docker network ls [OPTIONS]"),
+    "inspect": (flags.spec("-f,--format= -v,--verbose"), "docker network inspect [OPTIONS] NETWORK [NETWORK...]"),
+}
+# `run` and `exec` take the flags before the image/container only (the command's own flags follow).
+_NOT_INTERSPERSED = {"run", "exec"}
+
+
+def _usage_error(err: flags.FlagError, usage: str, path: str) -> int:
+    # As the 28.2.2 client prints it (`docker run --bogus`, run on this machine).
+    sys.stderr.write(f"{err}\n\nUsage:  {usage}\n\nRun '{path} --help' for more information\n")
+    return 125
+
+
+def _parse(path: str, table: dict[str, tuple[flags.Spec, str]], cmd: str, args: list[str]) -> flags.Parsed | int:
+    spec, usage = table[cmd]
+    try:
+        return flags.parse(args, spec, interspersed=cmd not in _NOT_INTERSPERSED)
+    except flags.FlagError as e:
+        return _usage_error(e, usage, f"{path} {cmd}")
 
 
 def main(argv: list[str]) -> int:
     if not argv:
         return err("Usage:  docker [OPTIONS] COMMAND")
     cmd, rest = argv[0], argv[1:]
-    if cmd == "version":
-        # docker-kubectl.md §2: the client prints its own part even without a daemon, then the daemon's
-        # error, exit 1.
-        fmt = _opt(rest, "--format", "-f")
-        if state.read()["docker"]["daemon"] != "up":
-            if fmt and ".Server" not in fmt:
-                _print(render_template(fmt, {"Client": {"Version": "28.2.2"}}))
-            return err(unreachable_text("version"))
-        if fmt and ".Server" not in fmt:
-            return _print(render_template(fmt, {"Client": {"Version": "28.2.2"}}))
-        return _print("Docker version 28.2.2, build e6534b4" if not fmt else
-                      render_template(fmt, {"Client": {"Version": "28.2.2"}, "Server": {"Version": "28.2.2"}}))
-    if cmd == "-v" or cmd == "--version":
+    if cmd in ("-v", "--version"):
         return _print("Docker version 28.2.2, build e6534b4")  # kind.md §2: provider detection reads this
     if cmd == "context":
         return _context(rest)  # the CLI's own files: no daemon is asked
-    if state.read()["docker"]["daemon"] != "up":
-        if cmd == "info":
-            # docker-kubectl.md §2 (28.x client): the template is still rendered, over an empty Info.
-            fmt = _opt(rest, "--format", "-f")
-            if fmt:
-                _print(render_template(fmt, {"ServerVersion": ""}))
-        path = _API_PATHS.get(cmd, "containers/json")
-        if cmd == "ps" and ("-a" in rest or "--all" in rest):
-            path += "?all=1"
-        return err(unreachable_text(path))
-    handler = {
-        "info": _info, "inspect": _inspect, "ps": _ps, "run": _run, "start": _start, "stop": _stop,
-        "rm": _rm, "network": _network, "exec": _exec,
-    }.get(cmd)
-    if handler is None:
+    if cmd != "network" and cmd not in COMMANDS:
+        # 28.2.2 client, run on this machine: `docker bogus`.
         return err(f"docker: unknown command: docker {cmd}\n\nRun 'docker --help' for more information")
-    return handler(rest)
+    if cmd == "network":
+        return _network(rest)
+    parsed = _parse("docker", COMMANDS, cmd, rest)
+    if isinstance(parsed, int):
+        return parsed
+    if cmd == "version":
+        return _version(parsed)
+    if state.read()["docker"]["daemon"] != "up":
+        return _unreachable(cmd, parsed)
+    handler = {"info": _info, "inspect": _inspect, "ps": _ps, "run": _run, "start": _start, "stop": _stop,
+               "rm": _rm, "exec": _exec}[cmd]
+    return handler(parsed)
+
+
+def _version(a: flags.Parsed) -> int:
+    # docker-kubectl.md §2: the client prints its own part even without a daemon, then the daemon's error, exit 1.
+    fmt = a.get("format")
+    client = {"Client": {"Version": "28.2.2"}}
+    if state.read()["docker"]["daemon"] != "up":
+        if fmt and ".Server" not in fmt:
+            _print(render_template(fmt, client))
+        return err(unreachable_text("version"))
+    if fmt and ".Server" not in fmt:
+        return _print(render_template(fmt, client))
+    return _print("Docker version 28.2.2, build e6534b4" if not fmt else
+                  render_template(fmt, {**client, "Server": {"Version": "28.2.2"}}))
+
+
+def _unreachable(cmd: str, a: flags.Parsed) -> int:
+    if cmd == "info" and a.get("format"):
+        # docker-kubectl.md §2 (28.x client): the template is still rendered, over an empty Info.
+        _print(render_template(a.get("format") or "", {"ServerVersion": ""}))
+    path = _API_PATHS.get(cmd, "containers/json")
+    if cmd == "ps" and a.flag("all"):
+        path += "?all=1"
+    return err(unreachable_text(path))
+
+
+def _too_few(cmd: str, n: int) -> int:
+    # 28.2.2 client, run on this machine (`docker run`, `docker exec`): exit 1.
+    return err(f"docker: 'docker {cmd}' requires at least {n} argument{'s' if n > 1 else ''}\n\n"
+               f"Usage:  {COMMANDS[cmd][1]}\n\nSee 'docker {cmd} --help' for more information")
 
 
 def _print(text: str) -> int:
     sys.stdout.write(text + ("\n" if text and not text.endswith("\n") else ""))
     return 0
-
-
-def _operands(args: list[str], valued: tuple[str, ...]) -> list[str]:
-    """The arguments that are not flags, skipping the values of the flags in ``valued`` (`stop -t 0 x`)."""
-    out, skip = [], False
-    for a in args:
-        if skip:
-            skip = False
-        elif a in valued:
-            skip = True
-        elif not a.startswith("-"):
-            out.append(a)
-    return out
-
-
-def _opt(args: list[str], *names: str) -> str | None:
-    for i, a in enumerate(args):
-        for n in names:
-            if a == n and i + 1 < len(args):
-                return args[i + 1]
-            if a.startswith(n + "="):
-                return a.split("=", 1)[1]
-    return None
 
 
 def _current_context() -> str:
@@ -243,24 +316,23 @@ def _context(args: list[str]) -> int:
                   "SkipTLSVerify": False}}, "TLSMaterial": {}, "Storage": {}}], indent=4))
 
 
-def _info(args: list[str]) -> int:
-    fmt = _opt(args, "--format", "-f")
+def _info(a: flags.Parsed) -> int:
     info = {"ServerVersion": "28.2.2", "OperatingSystem": "Fake Linux", "MemTotal": 8 * 1024**3, "NCPU": 2,
-            "Name": "fakehost", "SecurityOptions": ["name=seccomp,profile=builtin"],
+            "Name": "fakehost", "CgroupVersion": "2",
+            "SecurityOptions": ["name=seccomp,profile=builtin", "name=cgroupns"],
             **state.read()["docker"].get("info", {}), "ClientInfo": {"Context": _current_context()}}
+    fmt = a.get("format")
     if fmt:
         return _print(render_template(fmt, info))
     return _print(json.dumps(info))
 
 
-def _inspect(args: list[str]) -> int:
-    fmt = _opt(args, "--format", "-f")
-    names = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in
-                                                                        ("--format", "-f", "--type"))]
-    typed = _opt(args, "--type") == "container"
+def _inspect(a: flags.Parsed) -> int:
+    fmt = a.get("format")
+    typed = a.get("type") == "container"
     containers = state.read()["docker"]["containers"]
     out, missing = [], []
-    for n in names:
+    for n in a.args:
         c = containers.get(n)
         if c is None:
             missing.append(n)
@@ -280,17 +352,14 @@ def _inspect(args: list[str]) -> int:
     return 1 if missing else 0
 
 
-def _ps(args: list[str]) -> int:
-    show_all = "-a" in args or "--all" in args
-    filters = [args[i + 1] for i, a in enumerate(args) if a == "--filter" and i + 1 < len(args)]
-    fmt = _opt(args, "--format")
+def _ps(a: flags.Parsed) -> int:
     rows = []
     # docker-kubectl.md §2: newest first (the state keeps containers in creation order).
     for name, c in reversed(list(state.read()["docker"]["containers"].items())):
-        if not show_all and c["state"] != "running":
+        if not a.flag("all") and c["state"] != "running":
             continue
         ok = True
-        for f in filters:
+        for f in a.all("filter"):
             key, _, val = f.partition("=")
             if key == "label":
                 lk, _, lv = val.partition("=")
@@ -300,55 +369,21 @@ def _ps(args: list[str]) -> int:
                 ok = ok and val in name
         if ok:
             rows.append(ps_view(name, c))
+    fmt = a.get("format")
     for r in rows:
         sys.stdout.write((render_template(fmt, r) if fmt else f"{r['ID']}   {r['Image']}   {r['Names']}") + "\n")
     return 0
 
 
-def _run(args: list[str]) -> int:
-    name, image, restart, networks = None, None, "no", ["bridge"]
-    labels: dict[str, str] = {}
-    publish: list[str] = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        val = args[i + 1] if i + 1 < len(args) else ""
-        if a in ("-d", "--detach", "--rm", "-i", "-t", "--privileged"):
-            i += 1
-            continue
-        if a.startswith("--restart="):
-            restart = a.split("=", 1)[1]
-        elif a.startswith("--name="):
-            name = a.split("=", 1)[1]
-        elif a.startswith("--network="):
-            networks = [a.split("=", 1)[1]]
-        elif a.startswith("--publish=") or a.startswith("-p="):
-            publish.append(a.split("=", 1)[1])
-        elif a in ("--restart", "--name", "--network", "-p", "--publish", "--label", "-l", "-e", "--env", "-v"):
-            if a == "--restart":
-                restart = val
-            elif a == "--name":
-                name = val
-            elif a == "--network":
-                networks = [val]
-            elif a in ("-p", "--publish"):
-                publish.append(val)
-            elif a in ("--label", "-l"):
-                k, _, v = val.partition("=")
-                labels[k] = v
-            i += 2
-            continue
-        elif a.startswith("-"):
-            pass
-        else:
-            image = a
-            break
-        i += 1
-    if not image:
-        return err('"docker run" requires at least 1 argument.', 125)
+def _run(a: flags.Parsed) -> int:
+    if not a.args:
+        return _too_few("run", 1)
+    image = a.args[0]
+    labels = dict(lbl.partition("=")[::2] for lbl in a.all("label"))
+    networks = [a.get("network") or "bridge"]
     with state.txn() as s:
         containers = s["docker"]["containers"]
-        name = name or f"fake_{len(containers)}"
+        name = a.get("name") or f"fake_{len(containers)}"
         if name in containers:
             # docker-kubectl.md §2: name conflict, exit 125, nothing created
             sys.stderr.write(
@@ -357,16 +392,16 @@ def _run(args: list[str]) -> int:
                 f"reuse that name.{RUN_HELP}\n")
             return 125
         ports: dict[str, Any] = {}
-        for p in publish:
+        for p in a.all("publish"):
             parts = p.split(":")
             addr, host, cport = [*parts, "", ""][:3] if len(parts) == 3 else ("", parts[0], parts[-1])
             # docker inspect keys port bindings as "<port>/<proto>" (tcp when not given).
             ports[cport if "/" in cport else f"{cport}/tcp"] = [{"HostIp": addr, "HostPort": host}]
-        containers[name] = new_container(image, labels, networks, restart, ports)
+        containers[name] = new_container(image, labels, networks, a.get("restart") or "no", ports)
         # docker-kubectl.md §2: the container is created (its id printed) before its ports are bound; when a
         # port is taken it stays behind, "created", and run exits 125.
         sys.stdout.write(containers[name]["id"] + "\n")
-        conflict = port_conflict(containers, name)
+        conflict = port_conflict(containers, name, str(s["docker"].get("engine") or "28"))
         if conflict:
             containers[name]["state"] = "created"
             sys.stderr.write(f"docker: {conflict}{RUN_HELP}\n")
@@ -374,17 +409,17 @@ def _run(args: list[str]) -> int:
     return 0
 
 
-def _start(args: list[str]) -> int:
-    names = [a for a in args if not a.startswith("-")]
+def _start(a: flags.Parsed) -> int:
     code = 0
     with state.txn() as s:
-        for n in names:
+        for n in a.args:
             c = s["docker"]["containers"].get(n)
             if c is None:
                 sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
                 code = 1
                 continue
-            conflict = port_conflict(s["docker"]["containers"], n) if c["state"] != "running" else None
+            flavour = str(s["docker"].get("engine") or "28")
+            conflict = port_conflict(s["docker"]["containers"], n, flavour) if c["state"] != "running" else None
             if conflict:
                 sys.stderr.write(conflict + "\n")
                 code = 1
@@ -392,15 +427,14 @@ def _start(args: list[str]) -> int:
             c["state"] = "running"
             sys.stdout.write(n + "\n")
     if code:
-        sys.stderr.write("Error: failed to start containers: " + " ".join(names) + "\n")
+        sys.stderr.write("Error: failed to start containers: " + " ".join(a.args) + "\n")
     return code
 
 
-def _stop(args: list[str]) -> int:
-    names = _operands(args, ("-t", "--time", "-s", "--signal"))
+def _stop(a: flags.Parsed) -> int:
     code = 0
     with state.txn() as s:
-        for n in names:
+        for n in a.args:
             c = s["docker"]["containers"].get(n)
             if c is None:
                 sys.stderr.write(f"Error response from daemon: No such container: {n}\n")  # docker-kubectl.md §2
@@ -411,21 +445,19 @@ def _stop(args: list[str]) -> int:
     return code
 
 
-def _rm(args: list[str]) -> int:
-    force = "-f" in args or "--force" in args
-    names = [a for a in args if not a.startswith("-")]
+def _rm(a: flags.Parsed) -> int:
     code = 0
     with state.txn() as s:
-        for n in names:
+        for n in a.args:
             c = s["docker"]["containers"].get(n)
             if c is None:
                 # docker-kubectl.md §2: with -f a missing container is no error (exit 0; a 20.10 engine still
                 # prints this line, a 28.x one nothing).
-                if not force:
+                if not a.flag("force") or s["docker"].get("engine") == "20.10":
                     sys.stderr.write(f"Error response from daemon: No such container: {n}\n")
-                    code = 1
+                code = code if a.flag("force") else 1
                 continue
-            if c["state"] == "running" and not force:
+            if c["state"] == "running" and not a.flag("force"):
                 # 28.x (a 20.10 engine: "You cannot remove a running container <id>. Stop the container
                 # before attempting removal or force remove")
                 sys.stderr.write(f"Error response from daemon: cannot remove container \"/{n}\": container is "
@@ -438,9 +470,17 @@ def _rm(args: list[str]) -> int:
 
 
 def _network(args: list[str]) -> int:
-    if not args:
-        return err("Usage:  docker network COMMAND")
-    sub, rest = args[0], _operands(args[1:], ("--label", "--driver", "-d", "--subnet", "--gateway", "-o", "--opt"))
+    sub = args[0] if args else ""
+    if sub not in NETWORK:
+        # 28.2.2 client, run on this machine: `docker network bogus` (exit 1).
+        return err(f"docker: unknown command: docker network {sub}\n\nUsage:  docker network\n\n"
+                   "Run 'docker network --help' for more information")
+    a = _parse("docker network", NETWORK, sub, args[1:])
+    if isinstance(a, int):
+        return a
+    if state.read()["docker"]["daemon"] != "up":
+        return err(unreachable_text("networks"))
+    rest = a.args
     with state.txn() as s:
         nets = s["docker"]["networks"]
         if sub == "create":
@@ -463,15 +503,11 @@ def _network(args: list[str]) -> int:
                 return err(f"Error response from daemon: endpoint with name {cname} already exists in network {net}")
             c["networks"].append(net)
             return 0
-        if sub == "ls":
-            for n in nets:
-                sys.stdout.write(n + "\n")
-            return 0
         if sub == "inspect":
             # Seen with the 28.2 client (tests/docker/test_fake_parity.py): a missing network prints an empty line,
             # "Error response from daemon: network X not found", exit 1. Subnets: bridge is 172.17.0.0/16 and
             # each later network takes the next /16 (Docker's default pools), unless the state names one.
-            fmt = _opt(args[1:], "--format", "-f")
+            fmt = a.get("format")
             if rest[0] not in nets:
                 _print("\n" if fmt else "[]")
                 return err(f"Error response from daemon: network {rest[0]} not found")
@@ -479,23 +515,22 @@ def _network(args: list[str]) -> int:
             config = [{"Subnet": subnet, "Gateway": subnet.rsplit(".", 2)[0] + ".0.1"}]
             view = {"Name": rest[0], "IPAM": {"Config": config}}
             return _print(render_template(fmt, view) if fmt else json.dumps([view], indent=4))
-    return err(f"docker: unknown network command {sub}")
+        for n in nets:
+            sys.stdout.write(n + "\n")
+        return 0
 
 
-def _exec(args: list[str]) -> int:
-    interactive = False
-    while args and args[0].startswith("-"):
-        interactive = interactive or args[0] in ("-i", "--interactive")
-        args = args[1:]
-    cname, cmd = args[0], args[1:]
-    data = sys.stdin.read() if interactive else ""
+def _exec(a: flags.Parsed) -> int:
+    if len(a.args) < 2:
+        return _too_few("exec", 2)
+    cname, cmd = a.args[0], a.args[1:]
+    data = sys.stdin.read() if a.flag("interactive") else ""
     with state.txn() as s:
         c = s["docker"]["containers"].get(cname)
         if c is None:
             return err(f"Error response from daemon: No such container: {cname}")
         if c["state"] != "running":
-            # moby daemon/errors.go errNotRunning, seen on 20.10 (docker-kubectl.md §2)
-            return err(f"Error response from daemon: Container {c['id']} is not running")
+            return err(not_running_text(c))
         files = c.setdefault("files", {})
         if cmd[:2] == ["mkdir", "-p"]:
             for d in cmd[2:]:

@@ -11,6 +11,7 @@ status` and `wait` on zero pods; kind.md §8 for the refused connection of a sto
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -18,53 +19,7 @@ from typing import Any
 
 from fakelib import cluster_objects as co
 from fakelib import sim_pods, sims, state
-
-
-class Fail(Exception):
-    def __init__(self, msg: str, code: int = 1) -> None:
-        super().__init__(msg)
-        self.code = code
-
-
-class Args:
-    """kubectl's flags may stand anywhere; pull out the global ones and keep the rest in order."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.flags: dict[str, str] = {}
-        self.bools: set[str] = set()
-        self.multi: dict[str, list[str]] = {}
-        self.pos: list[str] = []
-        takes_value = {"--context", "-n", "--namespace", "-o", "--output", "-l", "--selector", "-f", "--filename",
-                       "--timeout", "--for", "--tail", "--since", "-c", "--container", "--from-literal",
-                       "--kubeconfig", "--type", "--max-log-requests", "--field-selector", "--sort-by",
-                       "--dry-run", "-p", "--patch", "--raw", "--request-timeout", "--address",
-                       "--pod-running-timeout"}
-        i = 0
-        while i < len(argv):
-            a = argv[i]
-            if a == "--":
-                self.pos.extend(argv[i:])
-                break
-            if a.startswith("--") and "=" in a:
-                k, v = a.split("=", 1)
-                self._set(k, v)
-            elif a in takes_value and i + 1 < len(argv):
-                self._set(a, argv[i + 1])
-                i += 1
-            elif a.startswith("-") and len(a) > 1:
-                self.bools.add(a)
-            else:
-                self.pos.append(a)
-            i += 1
-
-    def _set(self, k: str, v: str) -> None:
-        k = {"--namespace": "-n", "--output": "-o", "--selector": "-l", "--filename": "-f",
-             "--container": "-c"}.get(k, k)
-        self.flags[k] = v
-        self.multi.setdefault(k, []).append(v)
-
-    def get(self, k: str, default: str | None = None) -> str | None:
-        return self.flags.get(k, default)
+from fakelib.kubectl_args import BUILDER_VERBS, Args, Fail
 
 
 def main(argv: list[str]) -> int:
@@ -80,29 +35,50 @@ def resolve_context(a: Args) -> str:
     if not ctx:
         raise Fail("The connection to the server localhost:8080 was refused - did you specify the right host or port?")
     if ctx not in state.context_names():
-        # Observed with kubectl v1.32.4 on this machine (`kubectl --context missing get pods`), exit 1.
-        raise Fail(f"Error in configuration: context was not found for specified context: {ctx}")
+        if a.path[0] in BUILDER_VERBS and a.get("-n") is None and not a.get("--raw"):
+            raise Fail(f"Error in configuration: context was not found for specified context: {ctx}")
+        raise Fail(f'error: context "{ctx}" does not exist')
     return ctx
 
 
-def require_reachable(ctx: str) -> None:
-    """A kind context answers only while its control-plane container runs (kind.md §8)."""
+def require_reachable(ctx: str, a: Args) -> None:
+    """A kind context answers only while its control-plane container runs (kind.md §8); what kubectl says
+    then depends on the command (docker-kubectl.md §3, kubectl v1.32.4 against a closed port)."""
     if not ctx.startswith("kind-"):
         return
     s = state.read()
     node = s["docker"]["containers"].get(f"{ctx[5:]}-control-plane")
-    if s["docker"]["daemon"] != "up" or node is None or node["state"] != "running":
-        server = next((c["cluster"]["server"] for c in state.read_kubeconfig()["clusters"] if c["name"] == ctx),
-                      "https://127.0.0.1:6443")
-        hostport = server.split("://", 1)[-1]
-        raise Fail(f"The connection to the server {hostport} was refused - did you specify the right host or port?")
+    if s["docker"]["daemon"] == "up" and node is not None and node["state"] == "running":
+        return
+    server = next((c["cluster"]["server"] for c in state.read_kubeconfig()["clusters"] if c["name"] == ctx),
+                  "https://127.0.0.1:6443")
+    hostport = server.split("://", 1)[-1]
+    refused = f"dial tcp {hostport}: connect: connection refused"
+    if a.path == ("apply",):
+        raise Fail(f'error: error validating "{_source_label(a)}": error validating data: failed to download openapi: '
+                   f'Get "{server}/openapi/v2?timeout=32s": {refused}; if you choose to ignore these errors, turn '
+                   "validation off with --validate=false")
+    last = f"The connection to the server {hostport} was refused - did you specify the right host or port?"
+    if a.get("--raw"):
+        raise Fail(last)
+    # client-go's discovery cache logs each failed attempt before kubectl gives up (memcache.go:265).
+    timeout = a.get("--request-timeout") or "32s"
+    stamp = time.strftime("E%m%d %H:%M:%S.000000", time.gmtime())
+    line = (f'{stamp}   {os.getpid()} memcache.go:265] "Unhandled Error" err="couldn\'t get current server API group '
+            f'list: Get \\"{server}/api?timeout={timeout}\\": {refused}"')
+    raise Fail("\n".join([line] * (5 if a.path == ("get",) else 4) + [last]))
+
+
+def _source_label(a: Args) -> str:
+    src = a.get("-f") or ""
+    return "STDIN" if src == "-" else src
 
 
 def run(a: Args) -> int:
-    if not a.pos:
+    if not a.path:
         raise Fail("error: You must specify the type of resource to get.")
-    verb = a.pos[0]
-    if verb == "version":
+    verb = a.path[0]
+    if verb == "version" and "--client" in a.bools:
         v = {"clientVersion": {"major": "1", "minor": "35", "gitVersion": "v1.35.0"}}
         if a.get("-o") == "json":
             sys.stdout.write(json.dumps(v, indent=2) + "\n")
@@ -112,13 +88,17 @@ def run(a: Args) -> int:
     if verb == "config":
         return config(a)
     ctx = resolve_context(a)
-    require_reachable(ctx)
+    require_reachable(ctx, a)
     handler = {"get": get, "apply": apply, "create": create, "delete": delete, "rollout": rollout,
                "logs": logs, "cluster-info": cluster_info, "wait": wait, "label": label,
-               "replace": replace, "exec": exec_in_pod, "port-forward": port_forward}.get(verb)
-    if handler is None:
-        raise Fail(f'error: unknown command "{verb}" for "kubectl"')
+               "replace": replace, "exec": exec_in_pod, "port-forward": port_forward,
+               "version": server_version}[verb]
     return handler(a, ctx)
+
+
+def server_version(a: Args, ctx: str) -> int:
+    sys.stdout.write("Client Version: v1.35.0\nKustomize Version: v5.7.1\nServer Version: v1.35.0\n")
+    return 0
 
 
 def config(a: Args) -> int:
@@ -156,14 +136,17 @@ def resource_kind(res: str) -> tuple[str, bool]:
 
 
 def all_objects(ctx: str) -> dict[str, Any]:
+    from fakelib import image_pull
+
     with state.txn() as s:
+        pull = image_pull.puller(s, ctx)
         objs = co.store(s, ctx)["objects"]
         for o in objs.values():
-            co.refresh_status(o)
+            co.refresh_status(o, pull)
         sims.refresh(objs)
         merged = dict(objs)
         knobs = dict(s["knobs"])
-    merged.update(co.derived_pods(merged, knobs))
+    merged.update(co.derived_pods(merged, knobs, pull))
     return merged
 
 
@@ -228,7 +211,7 @@ def get(a: Args, ctx: str) -> int:
         if name:
             found = [o for o in found if o["metadata"]["name"] == name]
             if not found:
-                if "--ignore-not-found" in a.bools or a.get("--ignore-not-found") == "true":
+                if "--ignore-not-found" in a.bools:
                     return 0
                 raise not_found(kind, None, name, GROUPS.get(kind, ""))
         items.extend(sim_pods.field_selected(found, a.get("--field-selector")))
@@ -482,7 +465,7 @@ def create(a: Args, ctx: str) -> int:
 
 
 def delete(a: Args, ctx: str) -> int:
-    ignore = "--ignore-not-found" in a.bools or a.get("--ignore-not-found") == "true"
+    ignore = "--ignore-not-found" in a.bools
     targets: list[tuple[str, str, str]] = []
     if a.get("-f"):
         docs, _ = load_docs(a)

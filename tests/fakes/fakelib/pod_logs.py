@@ -64,7 +64,7 @@ def logs(a: Any, ctx: str) -> int:
         import datetime
 
         newer_than = datetime.datetime.fromisoformat(since_time.replace("Z", "+00:00")).timestamp()
-    prefix = "--prefix" in a.bools or a.get("--prefix") == "true"
+    prefix = "--prefix" in a.bools
     source: dict[str, list[Any]] = snapshot.get("logs", {})
     if "--previous" in a.bools or a.get("--previous") == "true":
         source = _previous(pods, a.get("-c"), snapshot.get("knobs") or {})
@@ -82,7 +82,7 @@ def logs(a: Any, ctx: str) -> int:
         for ln in lines:
             out.write(pre + ln + "\n")
     sys.stdout.flush()
-    if "-f" in a.bools or "--follow" in a.bools or a.get("--follow") == "true":
+    if "--follow" in a.bools:
         follow = float(state.knob("logs_follow_seconds", 0) or 0)
         time.sleep(follow)
     return 0
