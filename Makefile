@@ -39,8 +39,11 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 
+# The suite on two workers (pytest-xdist), each test file whole on one of them: a journey's steps run in
+# order. Then the docker tier in one process: its files share one engine and one record of docker calls.
 pytest: $(STAMP_TEST)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/docker $(PYTEST_ARGS)
+	$(BIN)/pytest tests/docker $(PYTEST_ARGS)
 
 ## make test-docker: the docker tier (tests/docker/) against the running Docker engine
 test-docker: $(STAMP_TEST)
