@@ -29,9 +29,11 @@ class PreflightStep:
         return None  # always: what it checks can change between two runs
 
     def apply(self, ctx: Context) -> str:
-        # Each lookup of a tool found on PATH asks it for its version: independent, so at once.
-        with ThreadPoolExecutor(max_workers=len(self.tools)) as pool:
+        # Each lookup of a tool found on PATH asks it for its version, and the daemon is asked what it is:
+        # independent reads, so at once. A missing tool is still what is reported first.
+        with ThreadPoolExecutor(max_workers=len(self.tools) + 1) as pool:
             lookups = [pool.submit(ctx.runner.require, tool) for tool in self.tools]
+            answer = pool.submit(ctx.docker.info)
         missing: list[ToolNotFound] = []
         for lookup in lookups:
             err = lookup.exception()
@@ -43,7 +45,7 @@ class PreflightStep:
             first = missing[0]
             others = f" (also missing: {', '.join(e.tool for e in missing[1:])})" if missing[1:] else ""
             raise ToolNotFound(first.tool, (first.hint or install_hint(first.tool)) + others, first.message)
-        info = ctx.docker.info()  # raises DockerDown (or DockerAccessDenied) with one clear line
+        info = answer.result()  # raises DockerDown (or DockerAccessDenied) with one clear line
         check_engine(ctx, info)
         if "skaffold" in self.tools:
             check_sources(ctx)

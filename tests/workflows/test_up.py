@@ -101,18 +101,30 @@ def test_docker_down_is_one_line_and_nothing_is_created(world: FakeWorld) -> Non
     assert (world.root / "hosts").read_bytes() == hosts_before
 
 
-def test_a_missing_tool_is_named_with_how_to_install_it(world: FakeWorld, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def kind_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PATH holds the fakes of docker, kubectl and skaffold, and no kind."""
     only_some = tmp_path / "bin"
     only_some.mkdir()
     for tool in ("docker", "kubectl", "skaffold"):
         (only_some / tool).symlink_to(REPO / "tests" / "fakes" / tool)
     monkeypatch.setenv("PATH", f"{only_some}:/usr/bin:/bin")
+
+
+def test_a_missing_tool_is_named_with_how_to_install_it(world: FakeWorld, kind_missing: None) -> None:
     res = run_cli("up", "--no-dev")
     assert res.exit_code == 1
     error = next(ln for ln in res.stderr.splitlines() if ln.startswith("ERROR:"))
     assert "kind is not installed (not in devctl's tool store, not on PATH)" in error
     assert "devctl tools install" in error
+
+
+def test_a_missing_tool_is_reported_before_a_daemon_that_does_not_answer(world: FakeWorld, kind_missing: None) -> None:
+    world.docker_down()
+    res = run_cli("up", "--no-dev")
+    assert res.exit_code == 1
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("ERROR:")]
+    assert len(errors) == 1 and "kind is not installed" in errors[0], res.stderr
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(world: FakeWorld) -> None:
