@@ -2,7 +2,7 @@
 
 skaffold.md §2 recommends ``skaffold dev -f <cfg> --kube-context kind-<name> --rpc-http-port <free port>
 --interactive=false --update-check=false -c <private config>``: the context pins every cluster call
-(#812), the private global config keeps the user's ``local-cluster``/``default-repo``/
+(skaffold#812), the private global config keeps the user's ``local-cluster``/``default-repo``/
 ``kind-disable-load`` out, the SKAFFOLD_* environment is scrubbed by the adapter (every flag has one),
 ``--interactive=false`` and ``--update-check=false`` keep prompts and the network away. Port forwarding
 is off: the stack is reached through the ingress at ``cfg.url``.

@@ -1,7 +1,7 @@
 """kubectl, always pinned to the devctl cluster's context.
 
 Every call goes through ``Kubectl._argv``, which puts ``--context kind-<cluster>`` first: devctl must
-never act on the user's current context (kind.md §4; skaffold.md §4 "always pass --kube-context", #812).
+never act on the user's current context (kind.md §4; skaffold.md §4 "always pass --kube-context", skaffold#812).
 """
 
 from __future__ import annotations

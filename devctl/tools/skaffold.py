@@ -1,4 +1,4 @@
-"""skaffold, always pinned with --kube-context kind-<cluster> (skaffold.md §2, §4; #812)."""
+"""skaffold, always pinned with --kube-context kind-<cluster> (skaffold.md §2, §4; skaffold#812)."""
 
 from __future__ import annotations
 

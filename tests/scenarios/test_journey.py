@@ -1,4 +1,4 @@
-"""The user's journey of issue 8, in order, against one environment: fresh `up` -> second `up` -> `dev`
+"""A developer's first day and daily loop, in order, against one environment: fresh `up` -> second `up` -> `dev`
 -> `verify` -> a synced change -> data created -> Ctrl-C -> `up` again, the data is there -> Ctrl-C with
 --keep -> `down`.
 
