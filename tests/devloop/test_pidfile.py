@@ -30,8 +30,11 @@ def project(fake_tools: FakeWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture
-def running_dev(project: Path, fake_tools: FakeWorld) -> Iterator[subprocess.Popen[str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "DEVCTL_CLEANUP_TIMEOUT": "10"}
+def running_dev(project: Path, fake_tools: FakeWorld, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    # Its temp folder is the test's: a devctl killed with SIGKILL leaves its Skaffold config behind.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DEVCTL_CLEANUP_TIMEOUT": "10", "TMPDIR": str(temp)}
     proc = subprocess.Popen([sys.executable, "-m", "devctl", "dev"], cwd=project, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     ready = threading.Event()
