@@ -40,10 +40,12 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 
 # The suite on two workers (pytest-xdist), each test file whole on one of them: a journey's steps run in
-# order. Then the docker tier in one process: its files share one engine and one record of docker calls.
+# order. When asked for (DEVCTL_DOCKER_TESTS=1), the docker tier runs after it in one process: its files
+# share one engine and one record of docker calls. Otherwise the main run reports the tier skipped.
+DOCKER_TIER_APART = $(if $(filter 1,$(DEVCTL_DOCKER_TESTS)),yes)
 pytest: $(STAMP_TEST)
-	$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/docker $(PYTEST_ARGS)
-	$(BIN)/pytest tests/docker $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile $(if $(DOCKER_TIER_APART),--ignore=tests/docker) $(PYTEST_ARGS)
+	$(if $(DOCKER_TIER_APART),$(BIN)/pytest tests/docker $(PYTEST_ARGS))
 
 ## make test-docker: the docker tier (tests/docker/) against the running Docker engine
 test-docker: $(STAMP_TEST)
