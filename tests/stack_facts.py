@@ -1,5 +1,5 @@
-"""Facts the tests hold the shipped stack to (no command needs them): which images skaffold.yaml builds,
-which services serve HTTP, and what the stack's containers may claim in memory."""
+"""Facts the tests hold the shipped stack to (no command needs them): the tour Ingress's paths, which images
+skaffold.yaml builds, which services serve HTTP, and what the stack's containers may claim in memory."""
 
 from __future__ import annotations
 
@@ -12,6 +12,25 @@ import yaml
 from devctl import resources
 from devctl.errors import UsageError
 from devctl.stack import SERVICES
+
+# The tour Ingress's paths and their services as the tour project declares them (declaration order, not
+# the order ingress-nginx evaluates them in).
+TOUR_INGRESS_PATHS = [
+    ("/api/v1/auth/?(.*)", "auth"),
+    ("/api/v1/oauth2/?(.*)", "auth"),
+    ("/api/v1/users/?(.*)", "auth"),
+    ("/api/v1/admin/users/?(.*)", "auth"),
+    ("/api/v1/tours/?(.*)/bookings", "booking"),
+    ("/api/v1/bookings/?(.*)", "booking"),
+    ("/api/v1/admin/bookings/?(.*)", "booking"),
+    ("/api/v1/payments/?(.*)", "payment"),
+    ("/api/v1/tours/?(.*)/reviews", "review"),
+    ("/api/v1/reviews/?(.*)", "review"),
+    ("/api/v1/admin/reviews/?(.*)", "review"),
+    ("/api/v1/tours/?(.*)", "tour"),
+    ("/api/v1/admin/tours/?(.*)", "tour"),
+    ("/?(.*)", "client"),
+]
 
 # expiration is a queue worker: a Deployment without a Service or a port.
 WEB_SERVICES: tuple[str, ...] = tuple(s for s in SERVICES if s != "expiration")

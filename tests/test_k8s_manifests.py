@@ -353,23 +353,6 @@ def test_the_whole_stack_fits_the_memory_budget() -> None:
 
 # --- ingress ---------------------------------------------------------------------------------------
 
-TOUR_ROUTES = [
-    ("/api/v1/auth/?(.*)", "auth"),
-    ("/api/v1/oauth2/?(.*)", "auth"),
-    ("/api/v1/users/?(.*)", "auth"),
-    ("/api/v1/admin/users/?(.*)", "auth"),
-    ("/api/v1/tours/?(.*)/bookings", "booking"),
-    ("/api/v1/bookings/?(.*)", "booking"),
-    ("/api/v1/admin/bookings/?(.*)", "booking"),
-    ("/api/v1/payments/?(.*)", "payment"),
-    ("/api/v1/tours/?(.*)/reviews", "review"),
-    ("/api/v1/reviews/?(.*)", "review"),
-    ("/api/v1/admin/reviews/?(.*)", "review"),
-    ("/api/v1/tours/?(.*)", "tour"),
-    ("/api/v1/admin/tours/?(.*)", "tour"),
-    ("/?(.*)", "client"),
-]
-
 
 def _ingress_paths() -> list[dict[str, Any]]:
     (rule,) = INGRESSES["tour-ingress"]["spec"]["rules"]
@@ -384,7 +367,7 @@ def test_the_ingress_is_the_tour_projects() -> None:
     assert ingress["metadata"]["annotations"] == {"nginx.ingress.kubernetes.io/use-regex": "true"}
     assert [r["host"] for r in ingress["spec"]["rules"]] == ["tour.xyz"]
     paths = _ingress_paths()
-    assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == TOUR_ROUTES
+    assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == stack_facts.TOUR_INGRESS_PATHS
     assert {p["pathType"] for p in paths} == {"ImplementationSpecific"}  # ingress-nginx.md §4
     assert {p["backend"]["service"]["port"]["number"] for p in paths} == {3000}
 

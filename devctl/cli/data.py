@@ -7,8 +7,13 @@ from typing import Annotated
 
 import typer
 
+from devctl import data, topology
 from devctl.cli._context import make_context
 from devctl.cli._edge import command_app, print_line
+from devctl.context import Context
+from devctl.errors import DevctlError, UsageError
+from devctl.stack import SEED_DIR
+from devctl.topology import Database, Topology
 
 app = command_app(
     help=(
@@ -24,9 +29,17 @@ SERVICES = Annotated[
 ]
 
 
-def _dir(value: str | None, default: Path, root: Path) -> Path:
+def _chosen(ctx: typer.Context, services: list[str] | None) -> tuple[Context, Topology, list[Database]]:
+    """The command's Context, the stack's topology and the databases the user named (all by default)."""
+    c = make_context(ctx)
+    topo = topology.load(c.cfg)
+    return c, topo, data.choose_databases(topo, services or [])
+
+
+def _seed_dir(value: str | None, c: Context) -> Path:
+    """The folder given as a flag, or the repo's seed/."""
     if value is None:
-        return root / default
+        return c.cfg.require_repo() / SEED_DIR
     return Path(value).expanduser().absolute()
 
 
@@ -37,12 +50,7 @@ def reset(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete every document of the chosen databases (collections and indexes stay)."""
-    from devctl import data, topology
-    from devctl.errors import DevctlError, UsageError
-
-    c = make_context(ctx)
-    topo = topology.load(c.cfg)
-    chosen = data.choose_databases(topo, services or [])
+    c, topo, chosen = _chosen(ctx, services)
     names = ", ".join(d.service for d in chosen)
     if not yes and not c.cfg.dry_run:
         try:
@@ -68,13 +76,8 @@ def seed(
     ),
 ) -> None:
     """Load seed/<service>/*.json into each chosen database; a document with the same _id is replaced."""
-    from devctl import data, topology
-    from devctl.stack import SEED_DIR
-
-    c = make_context(ctx)
-    topo = topology.load(c.cfg)
-    chosen = data.choose_databases(topo, services or [])
-    folder = _dir(source, SEED_DIR, c.cfg.require_repo())
+    c, topo, chosen = _chosen(ctx, services)
+    folder = _seed_dir(source, c)
     plans = [(db, data.seed_files(folder, db.service)) for db in chosen]  # every file checked before any import
     for db, files in plans:
         if not files:
@@ -93,13 +96,8 @@ def dump(
     ),
 ) -> None:
     """Write each chosen database out as seed files (one document a line, sorted by _id)."""
-    from devctl import data, topology
-    from devctl.stack import SEED_DIR
-
-    c = make_context(ctx)
-    topo = topology.load(c.cfg)
-    chosen = data.choose_databases(topo, services or [])
-    folder = _dir(to, SEED_DIR, c.cfg.require_repo())
+    c, topo, chosen = _chosen(ctx, services)
+    folder = _seed_dir(to, c)
     for db in chosen:
         written = data.dump(c, topo, db, folder)
         if not written:

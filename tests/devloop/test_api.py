@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,35 +19,55 @@ from tests.stack_world import create_cluster, dev_log, write_project
 IMAGES = {"csup96/tour-auth": "auth", "csup96/tour-tour": "tour", "csup96/tour-client": "client"}
 
 
-def test_reads_the_replayed_and_live_stream_until_ready(fake_tools: FakeWorld, tmp_path: Path) -> None:
-    write_project(tmp_path)
-    create_cluster()
-    fake_tools.set_knob("skaffold_dev_delay", 0.02)
-    port = free_port()
-    lines: list[str] = []
-    got_ready = threading.Event()
+class _Lines:
+    """The event lines the stream hands over, and whether the first DevLoop has succeeded."""
 
-    def on_line(line: str) -> None:
-        lines.append(line)
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
         if u.LoopState(u.LOOP_READY, 1) in events.parse_line(line, IMAGES):
-            got_ready.set()
+            self.ready.set()
 
-    proc = Runner().start(
+
+def _start_dev(tmp_path: Path, port: int) -> Background:
+    return Runner().start(
         ["skaffold", "dev", "--kube-context", "kind-tour", "--rpc-http-port", str(port), "-f",
          str(tmp_path / "skaffold.yaml")],
         on_stdout=lambda s: None,
         on_stderr=lambda s: None,
     )  # fmt: skip
+
+
+def _wait_until_listening(port: int, proc_alive: Callable[[], bool]) -> None:
+    while proc_alive():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the fake skaffold ended before it listened")
+
+
+def test_reads_the_replayed_and_live_stream_until_ready(fake_tools: FakeWorld, tmp_path: Path) -> None:
+    write_project(tmp_path)
+    create_cluster()
+    fake_tools.set_knob("skaffold_dev_delay", 0.02)
+    port = free_port()
+    seen = _Lines()
+    proc = _start_dev(tmp_path, port)
     try:
         # Connect late on purpose: the stream replays from the start, nothing is lost.
         time.sleep(0.3)
-        stream = EventStream(port, on_line, alive=proc.alive).start()
-        assert got_ready.wait(15), lines[-3:]
+        stream = EventStream(port, seen, alive=proc.alive).start()
+        assert seen.ready.wait(15), seen.lines[-3:]
         assert stream.connected.is_set()
     finally:
         proc.signal_group(signal.SIGINT)
         proc.wait(10)
-    parsed = [up for line in lines for up in events.parse_line(line, IMAGES)]
+    parsed = [up for line in seen.lines for up in events.parse_line(line, IMAGES)]
     assert parsed[0] == u.LoopState(u.RUNNING, 1)  # the replay starts at the beginning
     assert {up.service for up in parsed if isinstance(up, u.BuildState) and up.state == u.BUILT} == set(IMAGES.values())
     assert {up.name for up in parsed if isinstance(up, u.DeployState) and up.state == u.READY} == set(IMAGES.values())
@@ -67,27 +88,6 @@ def test_stops_retrying_when_skaffold_has_exited() -> None:
     assert time.monotonic() - t < 2 and not stream.connected.is_set()
 
 
-def _wait_until_listening(port: int, proc_alive: Callable[[], bool]) -> None:
-    import socket
-
-    while proc_alive():
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("the fake skaffold ended before it listened")
-
-
-def _start_dev(tmp_path: Path, port: int) -> Background:
-    return Runner().start(
-        ["skaffold", "dev", "--kube-context", "kind-tour", "--rpc-http-port", str(port), "-f",
-         str(tmp_path / "skaffold.yaml")],
-        on_stdout=lambda s: None,
-        on_stderr=lambda s: None,
-    )  # fmt: skip
-
-
 def test_an_accepted_connection_is_waited_on_for_the_first_event_past_the_connect_deadline(
     fake_tools: FakeWorld, tmp_path: Path
 ) -> None:
@@ -98,19 +98,12 @@ def test_an_accepted_connection_is_waited_on_for_the_first_event_past_the_connec
     fake_tools.set_knob("skaffold_dev_delay", 0.02)
     fake_tools.set_knob("skaffold_first_event_delay", 3)
     port = free_port()
-    lines: list[str] = []
-    got_ready = threading.Event()
-
-    def on_line(line: str) -> None:
-        lines.append(line)
-        if u.LoopState(u.LOOP_READY, 1) in events.parse_line(line, IMAGES):
-            got_ready.set()
-
+    seen = _Lines()
     proc = _start_dev(tmp_path, port)
     try:
         _wait_until_listening(port, proc.alive)
-        stream = EventStream(port, on_line, alive=proc.alive, connect_timeout=0.5).start()
-        assert got_ready.wait(60), lines[-3:]
+        stream = EventStream(port, seen, alive=proc.alive, connect_timeout=0.5).start()
+        assert seen.ready.wait(60), seen.lines[-3:]
         assert stream.connected.is_set()
     finally:
         proc.signal_group(signal.SIGINT)

@@ -251,5 +251,17 @@ def devctl(
     return d
 
 
+# Each real client on PATH (devctl runs the first; their texts differ where the tests compare them).
+CLIENTS = real_clients() or ["docker"]
+
+
+@pytest.fixture(params=CLIENTS, ids=[c.strip("/").replace("/", "-") for c in CLIENTS])
+def client(request: pytest.FixtureRequest, devctl: Devctl, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real docker client devctl runs (through the recording `docker` on its PATH)."""
+    monkeypatch.setenv("DEVCTL_REAL_DOCKER", str(request.param))
+    devctl.env["DEVCTL_REAL_DOCKER"] = str(request.param)
+    return str(request.param)
+
+
 def recorded_calls(record: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in record.read_text().splitlines() if line.strip()]

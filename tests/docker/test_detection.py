@@ -24,18 +24,9 @@ from devctl.runner import Runner
 from devctl.tools.docker import Docker
 from tests.conftest import REPO, run_cli
 from tests.docker.conftest import Devctl
-from tests.docker.engine import Engine, real_clients
+from tests.docker.engine import Engine
 
-CLIENTS = real_clients() or ["docker"]
 COMMANDS = (("doctor", "--json"), ("status", "--json"), ("up", "--no-dev"), ("down", "--registry"))
-
-
-@pytest.fixture(params=CLIENTS, ids=[c.strip("/").replace("/", "-") for c in CLIENTS])
-def client(request: pytest.FixtureRequest, devctl: Devctl, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The real docker client devctl runs (through the recording `docker` on its PATH)."""
-    monkeypatch.setenv("DEVCTL_REAL_DOCKER", str(request.param))
-    devctl.env["DEVCTL_REAL_DOCKER"] = str(request.param)
-    return str(request.param)
 
 
 @pytest.fixture

@@ -24,16 +24,7 @@ from devctl.runner import Runner
 from devctl.tools.docker import Docker, DockerContextMissing
 from tests.conftest import run_cli
 from tests.docker.conftest import Devctl
-from tests.docker.engine import LABEL, Engine, real_clients
-
-CLIENTS = real_clients() or ["docker"]
-
-
-@pytest.fixture(params=CLIENTS, ids=[c.strip("/").replace("/", "-") for c in CLIENTS])
-def client(request: pytest.FixtureRequest, devctl: Devctl, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DEVCTL_REAL_DOCKER", str(request.param))
-    devctl.env["DEVCTL_REAL_DOCKER"] = str(request.param)
-    return str(request.param)
+from tests.docker.engine import LABEL, Engine
 
 
 @pytest.fixture

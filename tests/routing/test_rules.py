@@ -16,27 +16,11 @@ from devctl.errors import UsageError
 from devctl.routing.lint import lint, sample_path
 from devctl.routing.rules import HostRoutes, build_routes, load_ingresses, match, normalize
 from tests.conftest import SECTION7_REQUESTS
+from tests.stack_facts import TOUR_INGRESS_PATHS
 
 REPO_K8S = Path(__file__).resolve().parents[2] / "k8s"
 USE_REGEX = {"nginx.ingress.kubernetes.io/use-regex": "true"}
 
-# The tour Ingress as the tour project declares it (declaration order, not evaluation order).
-TOUR_RULES = [
-    ("/api/v1/auth/?(.*)", "auth"),
-    ("/api/v1/oauth2/?(.*)", "auth"),
-    ("/api/v1/users/?(.*)", "auth"),
-    ("/api/v1/admin/users/?(.*)", "auth"),
-    ("/api/v1/tours/?(.*)/bookings", "booking"),
-    ("/api/v1/bookings/?(.*)", "booking"),
-    ("/api/v1/admin/bookings/?(.*)", "booking"),
-    ("/api/v1/payments/?(.*)", "payment"),
-    ("/api/v1/tours/?(.*)/reviews", "review"),
-    ("/api/v1/reviews/?(.*)", "review"),
-    ("/api/v1/admin/reviews/?(.*)", "review"),
-    ("/api/v1/tours/?(.*)", "tour"),
-    ("/api/v1/admin/tours/?(.*)", "tour"),
-    ("/?(.*)", "client"),
-]
 
 # ingress-nginx.md §7, "Rendered order" table, copied by hand.
 REFERENCE_ORDER = [
@@ -97,7 +81,7 @@ def ingress(
 
 
 def tour_ingress() -> dict[str, Any]:
-    return ingress("tour-ingress", [path(p, s) for p, s in TOUR_RULES], annotations=USE_REGEX)
+    return ingress("tour-ingress", [path(p, s) for p, s in TOUR_INGRESS_PATHS], annotations=USE_REGEX)
 
 
 def write(directory: Path, *docs: dict[str, Any], name: str = "ingress.yaml") -> Path:
@@ -341,7 +325,7 @@ def test_missing_path_type_and_empty_path_mean_prefix_root(tmp_path: Path) -> No
 
 
 def test_regex_looking_paths_are_literal_without_regex_mode(tmp_path: Path) -> None:
-    routes = routes_of(tmp_path, ingress("i", [path(p, s) for p, s in TOUR_RULES]))  # no use-regex
+    routes = routes_of(tmp_path, ingress("i", [path(p, s) for p, s in TOUR_INGRESS_PATHS]))  # no use-regex
     assert not routes["tour.xyz"].regex_mode
     assert backend(routes, "/api/v1/tours/1") is None
     assert backend(routes, "/") is None
@@ -551,17 +535,17 @@ def test_lint_reports_the_api_fall_through_of_the_tour_ingress(tour: dict[str, H
 
 
 def test_lint_is_silent_when_unknown_api_paths_get_a_404(tmp_path: Path) -> None:
-    rules = [path(p, s) for p, s in TOUR_RULES if p != "/?(.*)"]
+    rules = [path(p, s) for p, s in TOUR_INGRESS_PATHS if p != "/?(.*)"]
     assert lint(routes_of(tmp_path, ingress("i", rules, annotations=USE_REGEX))) == []
 
 
 def test_lint_is_silent_when_an_api_catch_all_exists(tmp_path: Path) -> None:
-    rules = [path(p, s) for p, s in TOUR_RULES] + [path("/api/?(.*)", "api-404")]
+    rules = [path(p, s) for p, s in TOUR_INGRESS_PATHS] + [path("/api/?(.*)", "api-404")]
     assert lint(routes_of(tmp_path, ingress("i", rules, annotations=USE_REGEX))) == []
 
 
 def test_an_api_catch_all_one_level_down_still_leaves_api_paths_to_the_client(tmp_path: Path) -> None:
-    rules = [path(p, s) for p, s in TOUR_RULES] + [path("/api/v1/?(.*)", "api-404")]
+    rules = [path(p, s) for p, s in TOUR_INGRESS_PATHS] + [path("/api/v1/?(.*)", "api-404")]
     routes = routes_of(tmp_path, ingress("i", rules, annotations=USE_REGEX))
     warnings = lint(routes)
     assert [w.kind for w in warnings] == ["api-fallthrough"]
@@ -627,7 +611,7 @@ def test_lint_warns_about_paths_admission_would_refuse(tmp_path: Path) -> None:
 # --- sample paths ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("rule", "service"), TOUR_RULES)
+@pytest.mark.parametrize(("rule", "service"), TOUR_INGRESS_PATHS)
 def test_every_tour_rule_has_a_sample_that_reaches_it(
     tour: dict[str, HostRoutes], rule: str, service: str
 ) -> None:
