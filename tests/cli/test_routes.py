@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from tests.conftest import run_cli
 from tests.routing.test_rules import (
     REFERENCE_ORDER,
-    TOUR_RULES,
     ingress,
     path,
     reference_backend,
@@ -19,6 +18,7 @@ from tests.routing.test_rules import (
     tour_ingress,
     write,
 )
+from tests.stack_facts import TOUR_INGRESS_PATHS
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_lint_prints_one_warning_per_problem(manifests: Path) -> None:
 
 
 def test_lint_says_so_when_there_is_nothing_to_report(tmp_path: Path) -> None:
-    write(tmp_path, ingress("i", [path(p, s) for p, s in TOUR_RULES if p != "/?(.*)"],
+    write(tmp_path, ingress("i", [path(p, s) for p, s in TOUR_INGRESS_PATHS if p != "/?(.*)"],
                             annotations={"nginx.ingress.kubernetes.io/use-regex": "true"}))
     code, out, _ = routes("--manifests", str(tmp_path), "--lint")
     assert (code, out.strip()) == (0, "No routing problems found.")
